@@ -1,0 +1,75 @@
+/**
+ * Per-packet metadata that travels with a packet through the stages of one pipeline run
+ * (Click's annotations, VPP's buffer opaque). Structure-of-arrays indexed by batch slot, so a
+ * run allocates nothing. Each entry stage initialises the fields it owns for every packet it
+ * admits; later stages only read what an earlier stage wrote.
+ */
+export const NO_PORT = 0xffff;
+
+export class PacketMeta {
+  /** Port the packet arrived on (NO_PORT for locally generated packets). */
+  readonly inPort: Uint16Array;
+  /** Port chosen by routing / bridging (NO_PORT until decided). */
+  readonly outPort: Uint16Array;
+  /** Offset in the batch slab of the L2 header (or of L3 on an L3 port); may move backwards into headroom. */
+  readonly l2Off: Uint32Array;
+  /** Offset of the network header. */
+  readonly l3Off: Uint32Array;
+  /** Offset of the transport header (0 when none / not yet parsed). */
+  readonly l4Off: Uint32Array;
+  /** Bytes from l3Off to the end of the IP packet (IP total length, excluding L2 padding). */
+  readonly l3Len: Uint32Array;
+  /** EtherType of the network layer (0x0800, 0x86dd, 0x0806) — also set for packets from L3 ports. */
+  readonly etherType: Uint16Array;
+  /** Firewall mark (iptables MARK / nft meta mark). */
+  readonly mark: Uint32Array;
+  /** Connection mark copied from / to conntrack (CONNMARK). */
+  readonly ctMark: Uint32Array;
+  /** Conntrack handle (flow × 2 + direction), -1 when untracked. */
+  readonly ct: Int32Array;
+  /** Next hop IPv4 address chosen by routing (0 = the destination itself, on-link). */
+  readonly nextHop: Uint32Array;
+  /** Routing table id and policy rule index that decided, for traces. */
+  readonly table: Uint32Array;
+  readonly rule: Int32Array;
+  /** Drop reason id (DropCounters) when the packet was dropped. */
+  readonly dropReason: Uint16Array;
+  /** Trace flag: non-zero when this packet is being traced (its trace id). */
+  readonly traceId: Uint32Array;
+
+  constructor(readonly capacity: number) {
+    this.inPort = new Uint16Array(capacity);
+    this.outPort = new Uint16Array(capacity);
+    this.l2Off = new Uint32Array(capacity);
+    this.l3Off = new Uint32Array(capacity);
+    this.l4Off = new Uint32Array(capacity);
+    this.l3Len = new Uint32Array(capacity);
+    this.etherType = new Uint16Array(capacity);
+    this.mark = new Uint32Array(capacity);
+    this.ctMark = new Uint32Array(capacity);
+    this.ct = new Int32Array(capacity);
+    this.nextHop = new Uint32Array(capacity);
+    this.table = new Uint32Array(capacity);
+    this.rule = new Int32Array(capacity);
+    this.dropReason = new Uint16Array(capacity);
+    this.traceId = new Uint32Array(capacity);
+  }
+
+  /** Resets slot i to "just received on port `port`". */
+  admit(i: number, port: number, offset: number): void {
+    this.inPort[i] = port;
+    this.outPort[i] = NO_PORT;
+    this.l2Off[i] = offset;
+    this.l3Off[i] = offset;
+    this.l4Off[i] = 0;
+    this.l3Len[i] = 0;
+    this.etherType[i] = 0;
+    this.mark[i] = 0;
+    this.ctMark[i] = 0;
+    this.ct[i] = -1;
+    this.nextHop[i] = 0;
+    this.table[i] = 0;
+    this.rule[i] = -1;
+    this.dropReason[i] = 0;
+  }
+}
