@@ -4,4 +4,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// V8 tuning must be in place before any hot code is compiled (see the file for why).
+await import('../src/dataplane/v8-tuning.ts');
 await import('../src/control/cli/main.ts');
