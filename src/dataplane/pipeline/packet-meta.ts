@@ -5,6 +5,12 @@
  * admits; later stages only read what an earlier stage wrote.
  */
 export const NO_PORT = 0xffff;
+/**
+ * Bytes a stage may prepend to a packet (a new Ethernet header for a packet from a TUN, an
+ * L2TPv3 + IP + Ethernet encapsulation). They live beside the batch, not in it, so RX memory needs
+ * no headroom: ports transmit `head` followed by the packet's bytes in the batch (a gather write).
+ */
+export const HEAD_MAX = 96;
 
 export class PacketMeta {
   /** Port the packet arrived on (NO_PORT for locally generated packets). */
@@ -36,6 +42,9 @@ export class PacketMeta {
   readonly dropReason: Uint16Array;
   /** Trace flag: non-zero when this packet is being traced (its trace id). */
   readonly traceId: Uint32Array;
+  /** Prepended bytes per slot: head[slot * HEAD_MAX .. + headLen[slot]). */
+  readonly head: Uint8Array;
+  readonly headLen: Uint8Array;
 
   constructor(readonly capacity: number) {
     this.inPort = new Uint16Array(capacity);
@@ -53,6 +62,8 @@ export class PacketMeta {
     this.rule = new Int32Array(capacity);
     this.dropReason = new Uint16Array(capacity);
     this.traceId = new Uint32Array(capacity);
+    this.head = new Uint8Array(capacity * HEAD_MAX);
+    this.headLen = new Uint8Array(capacity);
   }
 
   /** Resets slot i to "just received on port `port`". */
@@ -71,5 +82,6 @@ export class PacketMeta {
     this.table[i] = 0;
     this.rule[i] = -1;
     this.dropReason[i] = 0;
+    this.headLen[i] = 0;
   }
 }

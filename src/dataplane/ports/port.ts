@@ -1,0 +1,40 @@
+/**
+ * A port is where packets enter and leave ferry: an AF_PACKET socket on a NIC or veth, a TUN or
+ * TAP device, a pcap file in replay, or memory in tests. The pipeline only sees this interface.
+ *
+ * Transmit is one call per batch: for each slot, the port sends the slot's prepended head bytes
+ * (PacketMeta.head) followed by the packet bytes in the batch (batch.offset/length).
+ */
+import type { PacketBatch } from '../batch.js';
+import type { PacketMeta } from '../pipeline/packet-meta.js';
+
+export type PortKind = 'afpacket' | 'tun' | 'tap' | 'host' | 'pcap' | 'memory';
+
+export interface PortStats {
+  rxPackets: number;
+  rxBytes: number;
+  txPackets: number;
+  txBytes: number;
+  /** Frames the port could not send (ring full, EAGAIN beyond retries, write errors). */
+  txErrors: number;
+}
+
+export function newPortStats(): PortStats {
+  return { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0 };
+}
+
+export interface Port {
+  readonly name: string;
+  /** Position in the engine's port list; what batch.port[] and meta.inPort[] hold. */
+  index: number;
+  readonly kind: PortKind;
+  /** True when frames carry an Ethernet header (afpacket, tap, host, pcap with link type 1). */
+  readonly l2: boolean;
+  /** The port's MAC as a 48-bit number (0 on L3 ports). */
+  mac: number;
+  mtu: number;
+  readonly stats: PortStats;
+  /** Sends slots[0..n) of batch. Must not keep references to batch memory after returning. */
+  transmit(batch: PacketBatch, meta: PacketMeta, slots: Uint16Array, n: number): void;
+  close(): Promise<void> | void;
+}
