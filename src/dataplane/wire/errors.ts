@@ -23,6 +23,10 @@ export enum WireError {
   TooDeep = 8,
   /** The view does not carry this protocol (wrong EtherType / next header). */
   Unsupported = 9,
+  /** An in-place insertion (DHCP option 82) would not fit the buffer or the allowed length. */
+  NoRoom = 10,
+  /** Something that may appear once is already there (DHCP option 82 before a relay adds its own). */
+  Duplicate = 11,
 }
 
 const NAMES: readonly string[] = [
@@ -36,6 +40,8 @@ const NAMES: readonly string[] = [
   'bad-value',
   'too-deep',
   'unsupported',
+  'no-room',
+  'duplicate',
 ];
 
 /** Stable, kebab-case name of an error code, as used in drop counters and traces. */
