@@ -107,6 +107,24 @@ export class Pipeline {
     this.dispatch();
   }
 
+  /**
+   * Runs slots [0, batch.count) each from its own stage (`entries[slot]` = stage id). The caller
+   * has prepared the metadata (used for packets the router originates).
+   */
+  runEach(batch: PacketBatch, entries: Int16Array): void {
+    this.batch = batch;
+    const m = this.meta;
+    const tr = this.tracer;
+    for (let i = 0; i < batch.count; i++) {
+      m.traceId[i] =
+        tr.remaining === 0
+          ? 0
+          : tr.begin(batch.data, batch.offset[i]!, batch.length[i]!, batch.port[i]!, batch.tsSec[i]!, batch.tsNsec[i]!);
+      this.next(this.stages[entries[i]!]!, i);
+    }
+    this.dispatch();
+  }
+
   private dispatch(): void {
     for (let pass = 0; pass < MAX_PASSES && this.pending > 0; pass++) {
       for (let s = 0; s < this.stages.length; s++) {

@@ -1,0 +1,219 @@
+/**
+ * The IPv4 router: builds the stage graph over a set of ports and drives it — one received batch
+ * at a time, then the packets the router originated because of it, then timers.
+ *
+ *   ingress ─┬─ eth-input ─┬─ arp-input ───────────────────────────────────┐
+ *            └─ l3-input ──┴─ ip4-input ─ prerouting ─ ip4-lookup ─┬─ input ─ ip4-local ─ ip4-output ─ output ─┐
+ *                                                                  └─ ip4-forward ─ forward ─────────────────┤
+ *                               postrouting ─ ip4-fragment ─ eth-output ─ port-output ◄──────────────────────┘
+ */
+
+import type { PacketBatch } from '../batch.js';
+import { ACT_BROADCAST_REQUEST, ACT_FAILED, ACT_UNICAST_REQUEST } from '../neighbour/table.js';
+import { NO_PORT } from '../pipeline/packet-meta.js';
+import { Pipeline } from '../pipeline/pipeline.js';
+import type { Port } from '../ports/port.js';
+import { ArpInput } from '../stages/arp-input.js';
+import { ArpOriginator } from '../stages/arp-originator.js';
+import { EthInput } from '../stages/eth-input.js';
+import { EthOutput } from '../stages/eth-output.js';
+import { Hook, type HookName } from '../stages/hook.js';
+import { IcmpErrors } from '../stages/icmp-errors.js';
+import { Ingress } from '../stages/ingress.js';
+import { Ip4Forward } from '../stages/ip4-forward.js';
+import { Ip4Fragment } from '../stages/ip4-fragment.js';
+import { Ip4Input } from '../stages/ip4-input.js';
+import { Ip4Local } from '../stages/ip4-local.js';
+import { Ip4Lookup } from '../stages/ip4-lookup.js';
+import { Ip4Output } from '../stages/ip4-output.js';
+import { L3Input } from '../stages/l3-input.js';
+import { NeighbourFailed } from '../stages/neighbour-failed.js';
+import { OriginatedBatch } from '../stages/originator.js';
+import { PortOutput } from '../stages/port-output.js';
+import type { HostRouteLearner, RouteResolver } from '../stages/route-result.js';
+import { RouterContext } from '../stages/router-context.js';
+
+/** Rounds of originated packets run per received batch (an echo reply may need an ARP request). */
+const MAX_ORIGINATED_ROUNDS = 4;
+/** Neighbour timers run at most this often (seconds of engine time). */
+const TICK_INTERVAL = 0.1;
+
+export interface RouterOptions {
+  capacity?: number;
+  hosts?: HostRouteLearner | null;
+}
+
+export class RouterEngine {
+  readonly pipe: Pipeline;
+  readonly ctx: RouterContext;
+  readonly arpOut: ArpOriginator;
+  readonly icmp: IcmpErrors;
+  readonly hooks: Record<HookName, Hook>;
+  readonly ingress: Ingress;
+  readonly local: Ip4Local;
+  readonly fragment: Ip4Fragment;
+  readonly arpIn: ArpInput;
+  private spare = new OriginatedBatch();
+  private lastTick = Number.NEGATIVE_INFINITY;
+  private readonly neighbourFailed: NeighbourFailed;
+
+  constructor(
+    readonly ports: Port[],
+    routes: RouteResolver,
+    opts: RouterOptions = {},
+  ) {
+    const pipe = new Pipeline(Math.max(opts.capacity ?? 256, 256));
+    this.pipe = pipe;
+    const ctx = new RouterContext(ports, routes);
+    this.ctx = ctx;
+    const add = pipe.add.bind(pipe);
+    // Stages are added in topological order: the dispatcher runs them in this order.
+    const ingress = add(new Ingress(pipe, ctx));
+    const ethIn = add(new EthInput(pipe, ctx));
+    const l3In = add(new L3Input(pipe));
+    this.arpOut = new ArpOriginator(ctx);
+    const arpIn = add(new ArpInput(pipe, ctx, this.arpOut, opts.hosts ?? null));
+    const ip4In = add(new Ip4Input(pipe, ctx));
+    let ip4Output: Ip4Output | null = null;
+    this.icmp = new IcmpErrors(pipe, ctx, () => ip4Output!);
+    const prerouting = add(new Hook(pipe, 'prerouting', this.icmp));
+    const lookup = add(new Ip4Lookup(pipe, ctx, this.icmp));
+    const input = add(new Hook(pipe, 'input', this.icmp));
+    const local = add(new Ip4Local(pipe, ctx, this.icmp));
+    ip4Output = add(new Ip4Output(pipe, ctx));
+    const output = add(new Hook(pipe, 'output', this.icmp));
+    const forward = add(new Ip4Forward(pipe, ctx, this.icmp));
+    const forwardHook = add(new Hook(pipe, 'forward', this.icmp));
+    const postrouting = add(new Hook(pipe, 'postrouting', this.icmp));
+    const fragment = add(new Ip4Fragment(pipe, ctx));
+    this.neighbourFailed = add(new NeighbourFailed(pipe, this.icmp));
+    const ethOut = add(new EthOutput(pipe, ctx, this.arpOut));
+    const portOut = add(new PortOutput(pipe, ctx));
+
+    ingress.eth = ethIn;
+    ingress.l3 = l3In;
+    ethIn.arp = arpIn;
+    ethIn.ip4 = ip4In;
+    l3In.ip4 = ip4In;
+    arpIn.reply = portOut;
+    arpIn.release = ethOut;
+    ip4In.next = prerouting;
+    prerouting.next = lookup;
+    lookup.local = input;
+    lookup.forward = forward;
+    input.next = local;
+    local.output = ip4Output;
+    ip4Output.next = output;
+    output.next = postrouting;
+    forward.next = forwardHook;
+    forwardHook.next = postrouting;
+    postrouting.next = fragment;
+    fragment.next = ethOut;
+    fragment.fragmentsTo = ethOut;
+    ethOut.next = portOut;
+    this.arpOut.portOutput = portOut;
+
+    this.hooks = { prerouting, input, forward: forwardHook, output, postrouting };
+    this.ingress = ingress;
+    this.local = local;
+    this.fragment = fragment;
+    this.arpIn = arpIn;
+  }
+
+  /** Processes one received batch at engine time `now` (seconds). */
+  receive(batch: PacketBatch, now: number): void {
+    this.ctx.now = now;
+    this.pipe.run(batch, this.ingress);
+    this.runOriginated();
+    if (now - this.lastTick >= TICK_INTERVAL) this.tick(now);
+  }
+
+  /** Advances timers: ARP retransmissions and failures, then what they originated. */
+  tick(now: number): void {
+    const ctx = this.ctx;
+    ctx.now = now;
+    this.lastTick = now;
+    const neigh = ctx.neighbours;
+    const nAct = neigh.tick(now);
+    for (let i = 0; i < nAct; i++) {
+      const e = neigh.actEntry[i]!;
+      const kind = neigh.actKind[i]!;
+      const port = neigh.port[e]!;
+      if (kind === ACT_BROADCAST_REQUEST) this.arpOut.request(neigh.ip[e]!, port, 0);
+      else if (kind === ACT_UNICAST_REQUEST) this.arpOut.request(neigh.ip[e]!, port, neigh.mac[e]!);
+      else if (kind === ACT_FAILED) this.failQueue(e, port);
+    }
+    this.runOriginated();
+  }
+
+  /** Sends gratuitous ARP for every address on every Ethernet port (at start, RFC 5227 §3). */
+  announce(now: number): void {
+    this.ctx.now = now;
+    const local = this.ctx.local;
+    for (let i = 0; i < local.count; i++) {
+      const port = local.port[i]!;
+      if (this.ctx.portL2[port] === 1) this.arpOut.announce(local.addr[i]!, port);
+    }
+    this.runOriginated();
+  }
+
+  private failQueue(e: number, port: number): void {
+    const neigh = this.ctx.neighbours;
+    const o = this.ctx.originated;
+    for (let q = neigh.nextQueued(e); q >= 0; q = neigh.nextQueued(e)) {
+      const slot = o.alloc(this.neighbourFailed, 0x0800, port);
+      if (slot >= 0) {
+        const len = neigh.poolLen[q]!;
+        o.batch.data.set(
+          neigh.pool.subarray(q * neigh.slotBytes, q * neigh.slotBytes + len),
+          o.batch.offset[slot]!,
+        );
+        o.batch.length[slot] = len;
+      }
+      neigh.release(q);
+    }
+  }
+
+  /** Runs what the router originated, in rounds (originated packets may originate more). */
+  private runOriginated(): void {
+    for (let round = 0; round < MAX_ORIGINATED_ROUNDS; round++) {
+      const batch = this.ctx.originated;
+      if (batch.batch.count === 0) return;
+      this.ctx.originated = this.spare;
+      this.spare = batch;
+      const m = this.pipe.meta;
+      const b = batch.batch;
+      for (let i = 0; i < b.count; i++) {
+        m.admit(i, batch.inPort[i]!, b.offset[i]!);
+        m.outPort[i] = batch.outPort[i]!;
+        m.nextHop[i] = batch.nextHop[i]!;
+        m.etherType[i] = batch.etherType[i]!;
+        if (batch.etherType[i] === 0x0800) {
+          m.l3Len[i] = b.length[i]!;
+          m.l4Off[i] = b.offset[i]! + (b.data[b.offset[i]!]! & 15) * 4;
+        }
+        b.tsSec[i] = Math.floor(this.ctx.now);
+        b.tsNsec[i] = Math.round((this.ctx.now % 1) * 1e9) % 1e9;
+      }
+      this.pipe.runEach(b, batch.entry);
+      batch.clear();
+    }
+    if (this.ctx.originated.batch.count > 0) this.ctx.originated.clear();
+  }
+
+  /** Registers an address of the router on a port. */
+  addAddress(addr: number, prefixLen: number, port: number): void {
+    this.ctx.local.add(addr, prefixLen, port);
+  }
+
+  setProxyArp(port: number, on: boolean): void {
+    this.ctx.proxyArp[port] = on ? 1 : 0;
+  }
+
+  /** Drops counted so far, by reason. */
+  drops(): Record<string, number> {
+    return this.pipe.drops.snapshot();
+  }
+
+  static readonly NO_PORT = NO_PORT;
+}

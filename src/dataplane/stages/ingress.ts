@@ -1,0 +1,41 @@
+/**
+ * ingress: the entry of every received batch. Counts the packet on its port and sends it to the
+ * input stage for the port's framing: Ethernet (eth-input) or bare IP (l3-input).
+ */
+import type { Pipeline } from '../pipeline/pipeline.js';
+import { Stage } from '../pipeline/stage.js';
+import type { RouterContext } from './router-context.js';
+
+export class Ingress extends Stage {
+  readonly name = 'ingress';
+  private readonly unknownPort: number;
+  eth!: Stage;
+  l3!: Stage;
+
+  constructor(
+    pipe: Pipeline,
+    private readonly ctx: RouterContext,
+  ) {
+    super();
+    this.unknownPort = pipe.drops.register('ingress-unknown-port');
+  }
+
+  process(pipe: Pipeline, slots: Uint16Array, n: number): void {
+    const m = pipe.meta;
+    const b = pipe.batch;
+    const ports = this.ctx.ports;
+    const l2 = this.ctx.portL2;
+    for (let k = 0; k < n; k++) {
+      const s = slots[k]!;
+      const p = m.inPort[s]!;
+      if (p >= ports.length) {
+        pipe.drop(s, this.unknownPort);
+        continue;
+      }
+      const st = ports[p]!.stats;
+      st.rxPackets++;
+      st.rxBytes += b.length[s]!;
+      pipe.next(l2[p] === 1 ? this.eth : this.l3, s);
+    }
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The router's own IPv4 addresses per port, in typed arrays: "is this packet for me?",
+ * "which of my addresses is on this port?", and directed-broadcast checks (RFC 1812 §5.3.5).
+ */
+export class LocalAddresses {
+  readonly addr: Uint32Array;
+  readonly prefixLen: Uint8Array;
+  readonly port: Uint16Array;
+  count = 0;
+
+  constructor(capacity = 64) {
+    this.addr = new Uint32Array(capacity);
+    this.prefixLen = new Uint8Array(capacity);
+    this.port = new Uint16Array(capacity);
+  }
+
+  add(addr: number, prefixLen: number, port: number): void {
+    if (this.count === this.addr.length) throw new RangeError('too many local addresses');
+    this.addr[this.count] = addr;
+    this.prefixLen[this.count] = prefixLen;
+    this.port[this.count++] = port;
+  }
+
+  /** Index of the entry holding exactly `a`, or -1. */
+  find(a: number): number {
+    for (let i = 0; i < this.count; i++) if (this.addr[i] === a) return i;
+    return -1;
+  }
+
+  /** The first address configured on `port` (the source of packets the router originates there), or 0. */
+  primary(port: number): number {
+    for (let i = 0; i < this.count; i++) if (this.port[i] === port) return this.addr[i]!;
+    return 0;
+  }
+
+  /** True for 255.255.255.255 and for the directed broadcast of any connected prefix < /31. */
+  isBroadcast(a: number): boolean {
+    if (a === 0xffffffff) return true;
+    for (let i = 0; i < this.count; i++) {
+      const len = this.prefixLen[i]!;
+      if (len >= 31) continue;
+      const host = len === 0 ? 0xffffffff : ~(0xffffffff << (32 - len)) >>> 0;
+      if ((a | host) >>> 0 === a && (a & ~host) >>> 0 === (this.addr[i]! & ~host) >>> 0) return true;
+    }
+    return false;
+  }
+
+  /** Index of an address on `port` whose prefix contains `a` (the on-link check), or -1. */
+  onLink(a: number, port: number): number {
+    for (let i = 0; i < this.count; i++) {
+      if (this.port[i] !== port) continue;
+      const len = this.prefixLen[i]!;
+      const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+      if ((a & mask) >>> 0 === (this.addr[i]! & mask) >>> 0) return i;
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * What the IPv4 router stages share: the ports' facts in typed arrays, the router's own addresses,
+ * the neighbour table, routing, the engine clock, and where originated packets go. One instance
+ * per engine; stages keep a reference and read it per packet.
+ */
+import { NeighbourTable } from '../neighbour/table.js';
+import type { Port } from '../ports/port.js';
+import { LocalAddresses } from './local-addresses.js';
+import { OriginatedBatch } from './originator.js';
+import type { RouteResolver } from './route-result.js';
+
+export class RouterContext {
+  readonly portMac: Float64Array;
+  readonly portMtu: Uint16Array;
+  /** 1 when the port carries Ethernet frames. */
+  readonly portL2: Uint8Array;
+  /** 1 when the port answers ARP for addresses routed out of another port (RFC 1027). */
+  readonly proxyArp: Uint8Array;
+  readonly local = new LocalAddresses();
+  readonly neighbours: NeighbourTable;
+  /** Engine time in seconds: the capture's clock in replay, the wall clock live. */
+  now = 0;
+  /** Where originated packets are written (swapped by the engine between rounds). */
+  originated = new OriginatedBatch();
+
+  constructor(
+    readonly ports: Port[],
+    public routes: RouteResolver,
+    neighbours?: NeighbourTable,
+  ) {
+    const n = ports.length;
+    this.portMac = new Float64Array(n);
+    this.portMtu = new Uint16Array(n);
+    this.portL2 = new Uint8Array(n);
+    this.proxyArp = new Uint8Array(n);
+    ports.forEach((p, i) => {
+      p.index = i;
+      this.portMac[i] = p.mac;
+      this.portMtu[i] = p.mtu;
+      this.portL2[i] = p.l2 ? 1 : 0;
+    });
+    this.neighbours = neighbours ?? new NeighbourTable();
+  }
+}
