@@ -31,6 +31,8 @@ export class PacketMeta {
   readonly mark: Uint32Array;
   /** Connection mark copied from / to conntrack (CONNMARK). */
   readonly ctMark: Uint32Array;
+  /** Conntrack state bits of the packet (CT_NEW 1, CT_ESTABLISHED 2, CT_RELATED 4, CT_INVALID 8); 0 = untracked. */
+  readonly ctState: Uint8Array;
   /** Conntrack handle (flow × 2 + direction), -1 when untracked. */
   readonly ct: Int32Array;
   /** Next hop IPv4 address chosen by routing (0 = the destination itself, on-link). */
@@ -56,6 +58,7 @@ export class PacketMeta {
     this.etherType = new Uint16Array(capacity);
     this.mark = new Uint32Array(capacity);
     this.ctMark = new Uint32Array(capacity);
+    this.ctState = new Uint8Array(capacity);
     this.ct = new Int32Array(capacity);
     this.nextHop = new Uint32Array(capacity);
     this.table = new Uint32Array(capacity);
@@ -77,6 +80,7 @@ export class PacketMeta {
     this.etherType[i] = 0;
     this.mark[i] = 0;
     this.ctMark[i] = 0;
+    this.ctState[i] = 0;
     this.ct[i] = -1;
     this.nextHop[i] = 0;
     this.table[i] = 0;
