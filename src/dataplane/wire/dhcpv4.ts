@@ -137,6 +137,9 @@ export class Dhcpv4View {
     this.hasMagic = false;
     this.overload = 0;
     this.endOff = -1;
+    // No stale answer from the previous packet's findOption.
+    this.optOff = 0;
+    this.optLen = 0;
     if (len < DHCP_FIXED_LEN || off + len > buf.length) return WireError.Truncated;
     const op = buf[off + DHCP_OP]!;
     if (op !== BOOTREQUEST && op !== BOOTREPLY) return WireError.BadValue;

@@ -137,17 +137,7 @@ export class Icmpv6View {
     this.buf = buf;
     this.off = off;
     this.len = len;
-    this.sllaOff = -1;
-    this.sllaLen = 0;
-    this.tllaOff = -1;
-    this.tllaLen = 0;
-    this.mtuOption = -1;
-    this.prefixCount = 0;
-    this.firstPrefixOff = -1;
-    this.rdnssCount = 0;
-    this.firstRdnssOff = -1;
-    this.redirectedOff = -1;
-    this.redirectedLen = 0;
+    this.resetOptions();
     if (len < ICMPV6_MIN_LEN || off + len > buf.length) return WireError.Truncated;
     if (len < fixedLen(buf[off]!)) return WireError.Truncated;
     return WireError.Ok;
@@ -315,7 +305,23 @@ export class Icmpv6View {
    * `Unsupported` for a message that is not NDP and `BadOption` for a malformed option
    * (`NdpOptionView.next`). Allocates nothing.
    */
+  private resetOptions(): void {
+    this.sllaOff = -1;
+    this.sllaLen = 0;
+    this.tllaOff = -1;
+    this.tllaLen = 0;
+    this.mtuOption = -1;
+    this.prefixCount = 0;
+    this.firstPrefixOff = -1;
+    this.rdnssCount = 0;
+    this.firstRdnssOff = -1;
+    this.redirectedOff = -1;
+    this.redirectedLen = 0;
+  }
+
   parseOptions(): WireError {
+    // Start from scratch so a second call (checkNdp calls it too) does not count options twice.
+    this.resetOptions();
     if (!this.isNdp()) return WireError.Unsupported;
     const c = this.cursor;
     c.reset(this.buf, this.optionsOff, this.off + this.len);
