@@ -1,4 +1,5 @@
 /** A router on memory ports, fed frames one batch at a time with a fake clock. */
+import type { ConntrackConfig } from '../../src/control/config/types.js';
 import { PacketBatch } from '../../src/dataplane/batch.js';
 import { RouterEngine } from '../../src/dataplane/engine/router-engine.js';
 import { MemoryPort } from '../../src/dataplane/ports/memory-port.js';
@@ -21,11 +22,14 @@ export class RouterRig {
   now = 1000;
   private readonly batch = new PacketBatch(64, 64 * 2048);
 
-  constructor(defs: RigPort[], opts: { hostRoutes?: boolean } = {}) {
+  constructor(defs: RigPort[], opts: { hostRoutes?: boolean; conntrack?: ConntrackConfig } = {}) {
     this.ports = defs.map(
       (d) => new MemoryPort(d.name, d.mac !== undefined, d.mac ? macNum(d.mac) : 0, d.mtu ?? 1500),
     );
-    this.engine = new RouterEngine(this.ports, this.routes, { hosts: opts.hostRoutes ? this.routes : null });
+    this.engine = new RouterEngine(this.ports, this.routes, {
+      hosts: opts.hostRoutes ? this.routes : null,
+      conntrack: opts.conntrack ?? null,
+    });
     defs.forEach((d, i) => {
       if (d.address) {
         this.engine.addAddress(ip(d.address), d.prefixLen ?? 24, i);

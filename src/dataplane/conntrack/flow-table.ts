@@ -43,6 +43,15 @@ export interface FlowTableOptions {
   hashKey?: readonly [number, number];
 }
 
+/**
+ * Told about every flow the table removes (expiry, early drop, `remove()`), before its fields are
+ * cleared, so the owner of per-flow resources (NAT port mappings) can release them. One object
+ * set once: no closure per call.
+ */
+export interface FlowRemoveListener {
+  flowRemoved(flow: number): void;
+}
+
 /** insert(): the table is full and no flow could be evicted. */
 export const INSERT_FULL = -1;
 /** insert(): the original or reply key already belongs to a flow. */
@@ -65,6 +74,8 @@ export class FlowTable {
   /** Live flows. */
   count = 0;
   readonly stats = new FlowTableStats();
+  /** Notified before a flow is unlinked (see FlowRemoveListener); null when nobody listens. */
+  removeListener: FlowRemoveListener | null = null;
 
   /** Protocol tracker state, PROTO_WORDS u32 per flow (offsets in flow-layout.ts). */
   readonly protoState: Uint32Array;
@@ -343,6 +354,7 @@ export class FlowTable {
   }
 
   private unlink(f: number): void {
+    if (this.removeListener !== null) this.removeListener.flowRemoved(f);
     this.index.erase(this.hashes[2 * f]!, 2 * f);
     this.index.erase(this.hashes[2 * f + 1]!, 2 * f + 1);
     this.wheel.remove(f);

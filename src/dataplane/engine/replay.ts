@@ -8,7 +8,7 @@
  * 0.5 s after its request) are processed in order, not all at once.
  */
 import { PacketBatch } from '../batch.js';
-import type { CaptureBufferReader, CaptureFileReader } from '../pcap/index.js';
+import { type CaptureBufferReader, type CaptureFileReader, CaptureFormatError } from '../pcap/index.js';
 import type { TracedPacket } from '../pipeline/trace.js';
 import type { RouterEngine } from './router-engine.js';
 
@@ -25,12 +25,16 @@ export interface ReplayOptions {
   onTrace?: (packets: TracedPacket[]) => void | Promise<void>;
   /** After each engine step (ports flush what they sent here). */
   afterStep?: () => void | Promise<void>;
+  /** Called once with the first packet's time, before it is processed (gratuitous ARP goes here). */
+  onStart?: (now: number) => void;
   /** Progress, in packets read so far. */
   onProgress?: (packets: number) => void;
 }
 
 export interface ReplayResult {
   packets: number;
+  /** Inputs that ended with a format error (the packets before it were replayed). */
+  errors: { port: number; error: Error }[];
   batches: number;
   firstTs: number;
   lastTs: number;
@@ -51,14 +55,32 @@ export async function replay(
   const size = opts.batchSize ?? 256;
   const span = opts.maxSpanNs ?? 1_000_000;
   const merged = new PacketBatch(size, size * 2048);
-  const cursors: Cursor[] = sources.map((src) => ({ src, batch: new PacketBatch(size), idx: 0, done: false }));
-  const result: ReplayResult = { packets: 0, batches: 0, firstTs: Number.NaN, lastTs: Number.NaN };
+  const cursors: Cursor[] = sources.map((src) => ({
+    src,
+    batch: new PacketBatch(size),
+    idx: 0,
+    done: false,
+  }));
+  const result: ReplayResult = {
+    packets: 0,
+    errors: [],
+    batches: 0,
+    firstTs: Number.NaN,
+    lastTs: Number.NaN,
+  };
 
   const refill = async (c: Cursor): Promise<void> => {
     if (c.done || c.idx < c.batch.count) return;
     c.idx = 0;
-    const n = await c.src.reader.readBatch(c.batch);
-    if (n === 0) c.done = true;
+    c.batch.count = 0;
+    try {
+      if ((await c.src.reader.readBatch(c.batch)) === 0) c.done = true;
+    } catch (e) {
+      // A corrupt or truncated capture: what came before the fault was replayed; report and go on.
+      if (!(e instanceof CaptureFormatError)) throw e;
+      result.errors.push({ port: c.src.port, error: e });
+      c.done = true;
+    }
   };
   const tsOf = (c: Cursor): number => c.batch.tsSec[c.idx]! * 1e9 + c.batch.tsNsec[c.idx]!;
 
@@ -75,7 +97,11 @@ export async function replay(
       const i = best.idx;
       const len = b.length[i]!;
       const ts = tsOf(best);
-      if (merged.count > 0 && (merged.count === size || used + len > merged.data.length || ts - startNs > span)) break;
+      if (
+        merged.count > 0 &&
+        (merged.count === size || used + len > merged.data.length || ts - startNs > span)
+      )
+        break;
       if (merged.count === 0) startNs = ts;
       const s = merged.count++;
       merged.data.set(b.data.subarray(b.offset[i]!, b.offset[i]! + len), used);
@@ -92,8 +118,9 @@ export async function replay(
     if (merged.count === 0) break;
     const last = merged.count - 1;
     const now = merged.tsSec[last]! + merged.tsNsec[last]! / 1e9;
+    if (result.batches === 0) opts.onStart?.(merged.tsSec[0]! + merged.tsNsec[0]! / 1e9);
     if (opts.onTrace) engine.pipe.tracer.arm(merged.count + 4096);
-    engine.receive(merged, now);
+    engine.receive(merged);
     if (opts.onTrace) {
       engine.pipe.tracer.arm(0);
       await opts.onTrace(engine.pipe.drainTrace());

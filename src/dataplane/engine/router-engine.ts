@@ -6,15 +6,24 @@
  *            └─ l3-input ──┴─ ip4-input ─ prerouting ─ ip4-lookup ─┬─ input ─ ip4-local ─ ip4-output ─ output ─┐
  *                                                                  └─ ip4-forward ─ forward ─────────────────┤
  *                               postrouting ─ ip4-fragment ─ eth-output ─ port-output ◄──────────────────────┘
+ *
+ * With `conntrack` set: conntrack-in before prerouting, nat-dst after it, conntrack-confirm-in
+ * before ip4-local, conntrack-out between ip4-output and output, nat-src + conntrack-confirm
+ * between postrouting and ip4-fragment (netfilter's priorities -200, dstnat, confirm, srcnat).
  */
 
+import type { ConntrackConfig } from '../../control/config/types.js';
 import type { PacketBatch } from '../batch.js';
+import { Conntrack } from '../conntrack/conntrack.js';
+import { ctSettings } from '../conntrack/ct-timeouts.js';
 import { ACT_BROADCAST_REQUEST, ACT_FAILED, ACT_UNICAST_REQUEST } from '../neighbour/table.js';
 import { NO_PORT } from '../pipeline/packet-meta.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import type { Port } from '../ports/port.js';
 import { ArpInput } from '../stages/arp-input.js';
 import { ArpOriginator } from '../stages/arp-originator.js';
+import { ConntrackConfirm } from '../stages/conntrack-confirm.js';
+import { ConntrackIn } from '../stages/conntrack-in.js';
 import { EthInput } from '../stages/eth-input.js';
 import { EthOutput } from '../stages/eth-output.js';
 import { Hook, type HookName } from '../stages/hook.js';
@@ -27,6 +36,8 @@ import { Ip4Local } from '../stages/ip4-local.js';
 import { Ip4Lookup } from '../stages/ip4-lookup.js';
 import { Ip4Output } from '../stages/ip4-output.js';
 import { L3Input } from '../stages/l3-input.js';
+import { NatDst } from '../stages/nat-dst.js';
+import { NatSrc } from '../stages/nat-src.js';
 import { NeighbourFailed } from '../stages/neighbour-failed.js';
 import { OriginatedBatch } from '../stages/originator.js';
 import { PortOutput } from '../stages/port-output.js';
@@ -42,6 +53,8 @@ const MAX_TICK_STEPS = 600;
 export interface RouterOptions {
   capacity?: number;
   hosts?: HostRouteLearner | null;
+  /** Connection tracking and NAT; null/absent: no conntrack stages (packets stay untracked). */
+  conntrack?: ConntrackConfig | null;
 }
 
 export class RouterEngine {
@@ -54,6 +67,8 @@ export class RouterEngine {
   readonly local: Ip4Local;
   readonly fragment: Ip4Fragment;
   readonly arpIn: ArpInput;
+  /** Connection tracking and NAT state, when enabled. */
+  readonly conntrack: Conntrack | null;
   private spare = new OriginatedBatch();
   private lastTick = Number.NEGATIVE_INFINITY;
   private readonly neighbourFailed: NeighbourFailed;
@@ -77,15 +92,25 @@ export class RouterEngine {
     const ip4In = add(new Ip4Input(pipe, ctx));
     let ip4Output: Ip4Output | null = null;
     this.icmp = new IcmpErrors(pipe, ctx, () => ip4Output!);
+    // ---- conntrack/NAT (optional): conntrack-in before prerouting, nat-dst after it, confirm
+    // before local delivery, conntrack-out before output, nat-src + confirm after postrouting.
+    const ct = opts.conntrack ? new Conntrack({ ...ctSettings(opts.conntrack), slots: pipe.capacity }) : null;
+    this.conntrack = ct;
+    const ctIn = ct ? add(new ConntrackIn(pipe, ctx, ct)) : null;
     const prerouting = add(new Hook(pipe, 'prerouting', this.icmp));
+    const natDst = ct ? add(new NatDst(ct)) : null;
     const lookup = add(new Ip4Lookup(pipe, ctx, this.icmp));
     const input = add(new Hook(pipe, 'input', this.icmp));
+    const confirmIn = ct ? add(new ConntrackConfirm(pipe, ct, 'conntrack-confirm-in')) : null;
     const local = add(new Ip4Local(pipe, ctx, this.icmp));
     ip4Output = add(new Ip4Output(pipe, ctx));
+    const ctOut = ct ? add(new ConntrackIn(pipe, ctx, ct, 'conntrack-out')) : null;
     const output = add(new Hook(pipe, 'output', this.icmp));
     const forward = add(new Ip4Forward(pipe, ctx, this.icmp));
     const forwardHook = add(new Hook(pipe, 'forward', this.icmp));
     const postrouting = add(new Hook(pipe, 'postrouting', this.icmp));
+    const natSrc = ct ? add(new NatSrc(pipe, ctx, ct, this.icmp)) : null;
+    const confirm = ct ? add(new ConntrackConfirm(pipe, ct)) : null;
     const fragment = add(new Ip4Fragment(pipe, ctx));
     this.neighbourFailed = add(new NeighbourFailed(pipe, this.icmp));
     const ethOut = add(new EthOutput(pipe, ctx, this.arpOut));
@@ -113,6 +138,20 @@ export class RouterEngine {
     fragment.fragmentsTo = ethOut;
     ethOut.next = portOut;
     this.arpOut.portOutput = portOut;
+    if (ctIn && natDst && confirmIn && ctOut && natSrc && confirm) {
+      ip4In.next = ctIn;
+      ctIn.next = prerouting;
+      prerouting.next = natDst;
+      natDst.next = lookup;
+      input.next = confirmIn;
+      confirmIn.next = local;
+      ip4Output.next = ctOut;
+      ctOut.next = output;
+      postrouting.next = natSrc;
+      natSrc.next = confirm;
+      confirm.next = fragment;
+    }
+    // ---- end conntrack/NAT wiring
 
     this.hooks = { prerouting, input, forward: forwardHook, output, postrouting };
     this.ingress = ingress;
@@ -121,10 +160,18 @@ export class RouterEngine {
     this.arpIn = arpIn;
   }
 
-  /** Processes one received batch at engine time `now` (seconds); timers due before it run first. */
-  receive(batch: PacketBatch, now: number): void {
-    this.advanceTo(now);
-    this.ctx.now = now;
+  /**
+   * Processes one received batch. The engine clock becomes the batch's last timestamp (capture
+   * time in replay, kernel receive time live) unless `now` (seconds) is given; timers that fall
+   * due before it run first.
+   */
+  receive(batch: PacketBatch, now?: number): void {
+    const last = batch.count - 1;
+    const exact = now === undefined && last >= 0;
+    const t = exact ? batch.tsSec[last]! + batch.tsNsec[last]! / 1e9 : (now ?? this.ctx.now);
+    this.advanceTo(t);
+    if (exact) this.ctx.setClock(batch.tsSec[last]!, batch.tsNsec[last]!);
+    else this.ctx.setClockSeconds(t);
     this.pipe.run(batch, this.ingress);
     this.runOriginated();
   }
@@ -142,17 +189,15 @@ export class RouterEngine {
     const gap = now - this.lastTick;
     if (gap < TICK_INTERVAL) return;
     const step = Math.max(TICK_INTERVAL, gap / MAX_TICK_STEPS);
-    let t = this.lastTick;
-    while (t + step <= now) {
-      t += step;
-      this.tick(t);
-    }
+    const from = this.lastTick;
+    const steps = Math.floor(gap / step + 1e-9);
+    for (let i = 1; i <= steps; i++) this.tick(from + i * step);
   }
 
   /** Advances timers: ARP retransmissions and failures, then what they originated. */
   tick(now: number): void {
     const ctx = this.ctx;
-    ctx.now = now;
+    ctx.setClockSeconds(now);
     this.lastTick = now;
     const neigh = ctx.neighbours;
     const nAct = neigh.tick(now);
@@ -169,7 +214,7 @@ export class RouterEngine {
 
   /** Sends gratuitous ARP for every address on every Ethernet port (at start, RFC 5227 §3). */
   announce(now: number): void {
-    this.ctx.now = now;
+    this.ctx.setClockSeconds(now);
     const local = this.ctx.local;
     for (let i = 0; i < local.count; i++) {
       const port = local.port[i]!;
@@ -213,8 +258,8 @@ export class RouterEngine {
           m.l3Len[i] = b.length[i]!;
           m.l4Off[i] = b.offset[i]! + (b.data[b.offset[i]!]! & 15) * 4;
         }
-        b.tsSec[i] = Math.floor(this.ctx.now);
-        b.tsNsec[i] = Math.round((this.ctx.now % 1) * 1e9) % 1e9;
+        b.tsSec[i] = this.ctx.nowSec;
+        b.tsNsec[i] = this.ctx.nowNsec;
       }
       this.pipe.runEach(b, batch.entry);
       batch.clear();

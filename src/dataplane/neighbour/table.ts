@@ -301,7 +301,8 @@ export class NeighbourTable {
     let n = 0;
     for (let h = 0; h <= this.mask; h++) {
       const e = this.index[h]!;
-      if (e < 0 || this.due[e]! > now) continue;
+      // A microsecond of slack: engine times near 1.7e9 s carry float rounding of ~0.2 µs.
+      if (e < 0 || this.due[e]! > now + 1e-6) continue;
       switch (this.state[e]) {
         case NUD_INCOMPLETE:
           if (this.probes[e]! >= t.maxMulticastProbes) {

@@ -12,6 +12,15 @@ export const NO_PORT = 0xffff;
  */
 export const HEAD_MAX = 96;
 
+/**
+ * NAT requests a chain records for the NAT stage (`PacketMeta.natKind`): the classifier decides,
+ * the conntrack/NAT stage translates and binds the translation to the flow.
+ */
+export const NAT_NONE = 0;
+export const NAT_MASQUERADE = 1;
+export const NAT_SNAT = 2;
+export const NAT_DNAT = 3;
+
 export class PacketMeta {
   /** Port the packet arrived on (NO_PORT for locally generated packets). */
   readonly inPort: Uint16Array;
@@ -33,6 +42,15 @@ export class PacketMeta {
   readonly ctMark: Uint32Array;
   /** Conntrack state bits of the packet (CT_NEW 1, CT_ESTABLISHED 2, CT_RELATED 4, CT_INVALID 8); 0 = untracked. */
   readonly ctState: Uint8Array;
+  /** NAT requested by a chain (NAT_*); NAT_NONE when none. */
+  readonly natKind: Uint8Array;
+  /** IPv4 address to translate to (snat/dnat; 0 for masquerade: the egress port's address). */
+  readonly natAddr: Uint32Array;
+  /** IPv6 address to translate to, 16 bytes per slot (when the request is for an IPv6 packet). */
+  readonly natAddr6: Uint8Array;
+  /** Port range to translate to, inclusive; 0..0 keeps the packet's port. */
+  readonly natPortMin: Uint16Array;
+  readonly natPortMax: Uint16Array;
   /** Conntrack handle (flow × 2 + direction), -1 when untracked. */
   readonly ct: Int32Array;
   /** Next hop IPv4 address chosen by routing (0 = the destination itself, on-link). */
@@ -59,6 +77,11 @@ export class PacketMeta {
     this.mark = new Uint32Array(capacity);
     this.ctMark = new Uint32Array(capacity);
     this.ctState = new Uint8Array(capacity);
+    this.natKind = new Uint8Array(capacity);
+    this.natAddr = new Uint32Array(capacity);
+    this.natAddr6 = new Uint8Array(capacity * 16);
+    this.natPortMin = new Uint16Array(capacity);
+    this.natPortMax = new Uint16Array(capacity);
     this.ct = new Int32Array(capacity);
     this.nextHop = new Uint32Array(capacity);
     this.table = new Uint32Array(capacity);
@@ -81,6 +104,7 @@ export class PacketMeta {
     this.mark[i] = 0;
     this.ctMark[i] = 0;
     this.ctState[i] = 0;
+    this.natKind[i] = NAT_NONE;
     this.ct[i] = -1;
     this.nextHop[i] = 0;
     this.table[i] = 0;

@@ -119,7 +119,14 @@ export class Pipeline {
       m.traceId[i] =
         tr.remaining === 0
           ? 0
-          : tr.begin(batch.data, batch.offset[i]!, batch.length[i]!, batch.port[i]!, batch.tsSec[i]!, batch.tsNsec[i]!);
+          : tr.begin(
+              batch.data,
+              batch.offset[i]!,
+              batch.length[i]!,
+              batch.port[i]!,
+              batch.tsSec[i]!,
+              batch.tsNsec[i]!,
+            );
       this.next(this.stages[entries[i]!]!, i);
     }
     this.dispatch();
@@ -167,6 +174,13 @@ export class Pipeline {
       vector: this.calls[i]! ? this.vectors[i]! / this.calls[i]! : 0,
       nsPerPacket: this.vectors[i]! ? (this.time[i]! * 1e6) / this.vectors[i]! : 0,
     }));
+  }
+
+  /** Zeroes the per-stage counters (e.g. before a profiled run). */
+  resetRuntime(): void {
+    this.vectors.fill(0);
+    this.calls.fill(0);
+    this.time.fill(0);
   }
 
   /** Formats and clears the trace buffer. */

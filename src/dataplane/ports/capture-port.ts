@@ -5,8 +5,8 @@
  * port's own and written with one awaited `writeBatch` after each engine step.
  */
 import { PacketBatch } from '../batch.js';
-import { HEAD_MAX, type PacketMeta } from '../pipeline/packet-meta.js';
 import { type CaptureWriter, LINKTYPE_ETHERNET, LINKTYPE_RAW, PcapWriter } from '../pcap/index.js';
+import { HEAD_MAX, type PacketMeta } from '../pipeline/packet-meta.js';
 import { newPortStats, type Port, type PortKind } from './port.js';
 
 const STAGE_SLOTS = 1024;
@@ -30,8 +30,16 @@ export class CapturePort implements Port {
   ) {}
 
   /** Opens `path` for what the port transmits (null: count only, write nothing). */
-  static async open(name: string, l2: boolean, mac: number, mtu: number, path: string | null): Promise<CapturePort> {
-    const writer = path ? await PcapWriter.open(path, { linkType: l2 ? LINKTYPE_ETHERNET : LINKTYPE_RAW }) : null;
+  static async open(
+    name: string,
+    l2: boolean,
+    mac: number,
+    mtu: number,
+    path: string | null,
+  ): Promise<CapturePort> {
+    const writer = path
+      ? await PcapWriter.open(path, { linkType: l2 ? LINKTYPE_ETHERNET : LINKTYPE_RAW })
+      : null;
     return new CapturePort(name, l2, mac, mtu, writer);
   }
 

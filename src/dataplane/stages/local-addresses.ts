@@ -6,18 +6,23 @@ export class LocalAddresses {
   readonly addr: Uint32Array;
   readonly prefixLen: Uint8Array;
   readonly port: Uint16Array;
+  /** Directed broadcast of each address's prefix (0 for /31 and /32, which have none). */
+  private readonly bcast: Uint32Array;
   count = 0;
 
   constructor(capacity = 64) {
     this.addr = new Uint32Array(capacity);
     this.prefixLen = new Uint8Array(capacity);
     this.port = new Uint16Array(capacity);
+    this.bcast = new Uint32Array(capacity);
   }
 
   add(addr: number, prefixLen: number, port: number): void {
     if (this.count === this.addr.length) throw new RangeError('too many local addresses');
+    const host = prefixLen >= 31 ? 0 : prefixLen === 0 ? 0xffffffff : ~(0xffffffff << (32 - prefixLen)) >>> 0;
     this.addr[this.count] = addr;
     this.prefixLen[this.count] = prefixLen;
+    this.bcast[this.count] = host === 0 ? 0 : (addr | host) >>> 0;
     this.port[this.count++] = port;
   }
 
@@ -36,12 +41,8 @@ export class LocalAddresses {
   /** True for 255.255.255.255 and for the directed broadcast of any connected prefix < /31. */
   isBroadcast(a: number): boolean {
     if (a === 0xffffffff) return true;
-    for (let i = 0; i < this.count; i++) {
-      const len = this.prefixLen[i]!;
-      if (len >= 31) continue;
-      const host = len === 0 ? 0xffffffff : ~(0xffffffff << (32 - len)) >>> 0;
-      if ((a | host) >>> 0 === a && (a & ~host) >>> 0 === (this.addr[i]! & ~host) >>> 0) return true;
-    }
+    if (a === 0) return false;
+    for (let i = 0; i < this.count; i++) if (this.bcast[i] === a) return true;
     return false;
   }
 

@@ -52,7 +52,7 @@ export class OriginatedBatch {
     const s = b.count++;
     b.offset[s] = s * ORIGINATED_SLOT_BYTES;
     b.length[s] = 0;
-    b.port[s] = inPort;
+    b.port[s] = NO_PORT; // the trace shows originated packets as the router's own
     this.entry[s] = entry.id;
     this.inPort[s] = inPort;
     this.outPort[s] = outPort;

@@ -20,6 +20,24 @@ export class RouterContext {
   readonly neighbours: NeighbourTable;
   /** Engine time in seconds: the capture's clock in replay, the wall clock live. */
   now = 0;
+  /** The same instant exactly, for timestamps of originated packets (a double loses nanoseconds). */
+  nowSec = 0;
+  nowNsec = 0;
+
+  /** Sets the clock from an exact (seconds, nanoseconds) pair. */
+  setClock(sec: number, nsec: number): void {
+    this.nowSec = sec;
+    this.nowNsec = nsec;
+    this.now = sec + nsec / 1e9;
+  }
+
+  /** Sets the clock from seconds (timers), keeping microsecond precision in the exact pair. */
+  setClockSeconds(t: number): void {
+    const sec = Math.floor(t);
+    this.nowSec = sec;
+    this.nowNsec = Math.min(999_999_000, Math.round((t - sec) * 1e6) * 1000);
+    this.now = t;
+  }
   /** Where originated packets are written (swapped by the engine between rounds). */
   originated = new OriginatedBatch();
 

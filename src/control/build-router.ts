@@ -1,0 +1,39 @@
+/**
+ * Builds the router a config describes over a given set of ports (live ports for `ferry run`,
+ * capture ports for `ferry replay`, memory ports in tests): the routing tables and rules, the
+ * router's addresses, proxy-ARP, brouter host-route learning, the DHCP relay, and the rule chains
+ * at their hooks.
+ */
+import { attachRuleset, compileRuleset, rulesetDeps } from '../dataplane/classifier/index.js';
+import { attachDhcpRelay } from '../dataplane/dhcp-relay/index.js';
+import { RibResolver } from '../dataplane/engine/rib-resolver.js';
+import { RouterEngine } from '../dataplane/engine/router-engine.js';
+import type { Port } from '../dataplane/ports/port.js';
+import { buildRib } from '../dataplane/route/build.js';
+import type { FerryConfig } from './config/types.js';
+
+export interface BuiltRouter {
+  engine: RouterEngine;
+  routes: RibResolver;
+}
+
+/** `ports[i]` must be the port for `cfg.ports[i]`. */
+export function buildRouter(cfg: FerryConfig, ports: Port[]): BuiltRouter {
+  if (ports.length !== cfg.ports.length) {
+    throw new Error(`buildRouter: ${cfg.ports.length} ports configured, ${ports.length} given`);
+  }
+  const routes = new RibResolver(buildRib(cfg));
+  // Host routes are learned where proxy-ARP spans one subnet over several legs (seed 000).
+  const brouter = cfg.ports.filter((p) => p.proxyArp).length > 1;
+  const engine = new RouterEngine(ports, routes, { hosts: brouter ? routes : null });
+  for (const p of cfg.ports) {
+    if (p.kind === 'host') continue;
+    for (const a of p.addresses) if (a.family === 4) engine.addAddress(a.addr, a.len, p.index);
+    if (p.proxyArp) engine.setProxyArp(p.index, true);
+  }
+  if (cfg.dhcpRelay) attachDhcpRelay(engine, cfg.dhcpRelay, { hosts: brouter ? routes : null });
+  if (cfg.chains.length > 0) {
+    attachRuleset(engine, compileRuleset(cfg.chains, cfg.sets, ports.length, rulesetDeps(engine)));
+  }
+  return { engine, routes };
+}

@@ -1,0 +1,71 @@
+/**
+ * The ruleset's counters as plain rows, for `ferry status` and metrics: what each `counter`
+ * statement counted (packets and IP bytes, as nft's `counter packets N bytes M`), how many packets
+ * each base chain's policy decided, and how many were dropped for nesting jumps too deep.
+ */
+import type { CompiledRuleset } from './compile.js';
+import { R_STMTS, RULE_WORDS } from './ruleset.js';
+import { S_ACCEPT, S_COUNTER, S_NEXT, S_SIZE } from './statement-ops.js';
+
+export interface RuleCounterRow {
+  readonly chain: string;
+  /** 1-based, as traces number rules. */
+  readonly rule: number;
+  readonly comment: string | null;
+  readonly text: string;
+  readonly packets: number;
+  readonly bytes: number;
+}
+
+export interface PolicyCounterRow {
+  readonly chain: string;
+  readonly hook: string;
+  readonly policy: 'accept' | 'drop';
+  readonly packets: number;
+}
+
+export interface RulesetCounters {
+  readonly rules: RuleCounterRow[];
+  readonly policies: PolicyCounterRow[];
+  readonly jumpTooDeep: number;
+}
+
+/** Rule ids whose statements include a `counter`. */
+function countedRules(rules: Int32Array, stmts: Int32Array): number[] {
+  const out: number[] = [];
+  for (let id = 0; id * RULE_WORDS < rules.length; id++) {
+    // Statements end at S_NEXT or at the first verdict (S_ACCEPT and every opcode after it).
+    for (
+      let sp = rules[id * RULE_WORDS + R_STMTS]!;
+      stmts[sp] !== S_NEXT && stmts[sp]! < S_ACCEPT;
+      sp += S_SIZE[stmts[sp]!]!
+    ) {
+      if (stmts[sp] === S_COUNTER) {
+        out.push(id);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+export function rulesetCounters(compiled: CompiledRuleset): RulesetCounters {
+  const rs = compiled.ruleset;
+  const rules = countedRules(rs.rules, rs.stmts).map((id) => ({
+    chain: rs.chainNames[rs.ruleChain[id]!]!,
+    rule: rs.ruleIndex[id]! + 1,
+    comment: rs.ruleComment[id] ?? null,
+    text: rs.ruleText[id]!,
+    packets: rs.packets[id]!,
+    bytes: rs.bytes[id]!,
+  }));
+  const policies = Object.values(compiled.hooks).flatMap((progs) =>
+    progs.map((p) => ({
+      chain: p.name,
+      hook: p.hook,
+      policy: p.policy === 0 ? ('accept' as const) : ('drop' as const),
+      packets: rs.policyPackets[p.chain]!,
+    })),
+  );
+  return { rules, policies, jumpTooDeep: rs.jumpTooDeep };
+}

@@ -1,0 +1,137 @@
+/**
+ * nat-src: source NAT after the postrouting chains (netfilter's NF_IP_PRI_NAT_SRC slot).
+ * A new flow with a `masquerade` request takes the egress port's primary address, `snat` the
+ * given address and port range; a new flow that was destination-NATed to an inside host from one
+ * of the router's addresses by a host on another port is hairpinned: its source becomes that host's
+ * external mapping on that address (RFC 4787 REQ-9 / 9a, RFC 5382 REQ-8), so the inside server
+ * answers through the router. Ports come from the NatPool (endpoint-independent, preserved when
+ * free); when none is left the packet is answered with ICMP 3/13 and dropped (RFC 5508 REQ-8).
+ * Known flows are translated from their keys; RELATED ICMP errors get the outer source and the
+ * quoted destination changed (RFC 5508 REQ-5).
+ */
+
+import { CT_NEW, CT_RELATED } from '../../control/config/types.js';
+import { type Conntrack, PEND_DNAT, PEND_SNAT } from '../conntrack/conntrack.js';
+import { CT_NAT_DST, CT_NAT_SRC } from '../conntrack/flow-layout.js';
+import { NAT_EXHAUSTED, NAT_P_ICMP, NAT_P_TCP, NAT_P_UDP } from '../conntrack/nat-pool.js';
+import { rewriteAddrPort, rewriteQuoted } from '../conntrack/nat-rewrite.js';
+import { NAT_MASQUERADE, NAT_SNAT } from '../pipeline/packet-meta.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import { Stage } from '../pipeline/stage.js';
+import { formatIpv4 } from '../wire/bytes.js';
+import { ICMPV4_DEST_UNREACH, ICMPV4_UNREACH_ADMIN_PROHIBITED } from '../wire/icmpv4.js';
+import type { IcmpErrors } from './icmp-errors.js';
+import type { RouterContext } from './router-context.js';
+
+const TCP = 6;
+const UDP = 17;
+const ICMP = 1;
+const SRC = 12;
+
+const EV_SNAT = 1;
+
+export class NatSrc extends Stage {
+  readonly name = 'nat-src';
+  private readonly exhausted: number;
+  private readonly noRoom: number;
+  private readonly noAddress: number;
+  next!: Stage;
+
+  constructor(
+    pipe: Pipeline,
+    private readonly ctx: RouterContext,
+    private readonly ct: Conntrack,
+    private readonly icmp: IcmpErrors,
+  ) {
+    super();
+    this.exhausted = pipe.drops.register('nat-ports-exhausted');
+    this.noRoom = pipe.drops.register('nat-mappings-full');
+    this.noAddress = pipe.drops.register('nat-masquerade-no-address');
+  }
+
+  process(pipe: Pipeline, slots: Uint16Array, n: number): void {
+    const m = pipe.meta;
+    const d = pipe.batch.data;
+    const table = this.ct.table;
+    for (let k = 0; k < n; k++) {
+      const s = slots[k]!;
+      const h = m.ct[s]!;
+      if (h >= 0) {
+        const f = h >>> 1;
+        if (table.hasStatus(f, (h & 1) === 0 ? CT_NAT_SRC : CT_NAT_DST)) {
+          const l3 = m.l3Off[s]!;
+          const l4 = m.l4Off[s]!;
+          const addr = table.dst(h ^ 1) | 0;
+          if ((m.ctState[s]! & CT_RELATED) !== 0) {
+            rewriteQuoted(d, l4, l3 + m.l3Len[s]!, 16, addr, table.dport(h ^ 1));
+            rewriteAddrPort(d, l3, l4, ICMP, SRC, addr, -1, true);
+          } else {
+            const proto = d[l3 + 9]!;
+            const port = proto === ICMP ? table.sport(h ^ 1) : table.dport(h ^ 1);
+            rewriteAddrPort(d, l3, l4, proto, SRC, addr, port, true);
+          }
+        }
+      } else if (m.ctState[s] === CT_NEW && !this.snat(pipe, s, d)) {
+        continue;
+      }
+      pipe.next(this.next, s);
+    }
+  }
+
+  /** Source NAT for a new flow when asked (or hairpinned); false when the packet was dropped. */
+  private snat(pipe: Pipeline, s: number, d: Uint8Array): boolean {
+    const m = pipe.meta;
+    const ct = this.ct;
+    const kind = m.natKind[s]!;
+    const k = s * 4;
+    let ext = 0;
+    let min = 0;
+    let max = 0;
+    if (kind === NAT_MASQUERADE) {
+      ext = this.ctx.local.primary(m.outPort[s]!) | 0;
+      if (ext === 0) {
+        pipe.drop(s, this.noAddress);
+        return false;
+      }
+    } else if (kind === NAT_SNAT) {
+      ext = m.natAddr[s]! | 0;
+      min = m.natPortMin[s]!;
+      max = m.natPortMax[s]!;
+    } else if ((ct.pNat[s]! & PEND_DNAT) !== 0) {
+      const local = this.ctx.local;
+      const i = local.find(ct.pOrig[k + 1]!);
+      if (i < 0 || local.port[i] === m.inPort[s]) return true;
+      ext = ct.pOrig[k + 1]! | 0;
+    } else {
+      return true;
+    }
+    const l3 = m.l3Off[s]!;
+    const proto = d[l3 + 9]!;
+    const r = ct.pReply;
+    const o = ct.pOrig;
+    let port = -1;
+    const pp = proto === TCP ? NAT_P_TCP : proto === UDP ? NAT_P_UDP : proto === ICMP ? NAT_P_ICMP : -1;
+    if (pp >= 0) {
+      const intPort = o[k + 2]! >>> 16;
+      const mp = ct.pool.acquire(pp, o[k]! | 0, intPort, ext, min, max);
+      if (mp < 0) {
+        this.icmp.send(pipe, s, ICMPV4_DEST_UNREACH, ICMPV4_UNREACH_ADMIN_PROHIBITED);
+        pipe.drop(s, mp === NAT_EXHAUSTED ? this.exhausted : this.noRoom);
+        return false;
+      }
+      ct.pMap[s] = mp;
+      port = ct.pool.extPort(mp);
+      // ICMP: the id sits in the key's first port half for both directions; TCP/UDP: reply dport.
+      r[k + 2] =
+        (pp === NAT_P_ICMP ? (port << 16) | (r[k + 2]! & 0xffff) : (r[k + 2]! & 0xffff0000) | port) >>> 0;
+    }
+    r[k + 1] = ext;
+    ct.pNat[s]! |= PEND_SNAT;
+    rewriteAddrPort(d, l3, m.l4Off[s]!, proto, SRC, ext, port, true);
+    pipe.trace(s, this, EV_SNAT, ext, port);
+    return true;
+  }
+
+  override formatTrace = (_e: number, addr: number, port: number): string =>
+    `snat to ${formatIpv4(addr)}${port >= 0 ? `:${port}` : ''}`;
+}
