@@ -17,6 +17,26 @@ export interface BuiltRouter {
   routes: RibResolver;
 }
 
+/**
+ * Connection tracking costs every packet a flow lookup, so, as Linux loads nf_conntrack only when
+ * a rule needs it, ferry tracks when the rules use it: NAT chains, NAT statements, ct matches or
+ * ct-mark statements (or failover, which steers by ct mark).
+ */
+export function needsConntrack(cfg: FerryConfig): boolean {
+  if (cfg.failover) return true;
+  for (const c of cfg.chains) {
+    if (c.type === 'nat') return true;
+    for (const r of c.rules) {
+      if (r.match.ctState !== 0 || r.match.ctMark !== null) return true;
+      for (const a of r.actions) {
+        if (a.kind === 'masquerade' || a.kind === 'snat' || a.kind === 'dnat' || a.kind === 'ct-mark')
+          return true;
+      }
+    }
+  }
+  return false;
+}
+
 /** `ports[i]` must be the port for `cfg.ports[i]`. */
 export function buildRouter(cfg: FerryConfig, ports: Port[]): BuiltRouter {
   if (ports.length !== cfg.ports.length) {
@@ -25,7 +45,10 @@ export function buildRouter(cfg: FerryConfig, ports: Port[]): BuiltRouter {
   const routes = new RibResolver(buildRib(cfg));
   // Host routes are learned where proxy-ARP spans one subnet over several legs (seed 000).
   const brouter = cfg.ports.filter((p) => p.proxyArp).length > 1;
-  const engine = new RouterEngine(ports, routes, { hosts: brouter ? routes : null });
+  const engine = new RouterEngine(ports, routes, {
+    hosts: brouter ? routes : null,
+    conntrack: needsConntrack(cfg) ? cfg.conntrack : null,
+  });
   for (const p of cfg.ports) {
     if (p.kind === 'host') continue;
     for (const a of p.addresses) if (a.family === 4) engine.addAddress(a.addr, a.len, p.index);

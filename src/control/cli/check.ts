@@ -13,9 +13,10 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** The fixed-format summary line (always "N ports, N tables, …", so scripts can parse it). */
 export function summary(file: string, c: FerryConfig): string {
   const chainRules = c.chains.reduce((n, ch) => n + ch.rules.length, 0);
-  return `${file}: ok (${plural(c.ports.length, 'port')}, ${plural(c.declaredTables, 'table')}, ${plural(c.rules.length, 'rule')}, ${plural(chainRules, 'chain rule')})`;
+  return `${file}: ok (${c.ports.length} ports, ${c.declaredTables} tables, ${c.rules.length} rules, ${chainRules} chain rules)`;
 }
 
 export function registerCheck(program: Command, io: CliIO, result: CommandResult): void {

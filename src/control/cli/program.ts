@@ -1,6 +1,6 @@
 /**
- * The `ferry` command line. Each subcommand lives in its own file and registers itself here
- * (`check` now; `replay`, `run`, `status`, `trace`, `conntrack`, `reload` follow the same shape).
+ * The `ferry` command line. Each subcommand lives in its own file (`check.ts`, `replay.ts`,
+ * `trace.ts`, …) as a `registerX(program, io, result)` function and is registered here.
  */
 import { Command, CommanderError } from 'commander';
 import { registerCheck } from './check.js';

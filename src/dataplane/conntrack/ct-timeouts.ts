@@ -1,22 +1,24 @@
 /**
  * Conntrack timeouts in seconds (what FlowTable takes), from the config's milliseconds, plus the
  * check of a timeout set against the NAT RFCs' floors. Linux's defaults (nf_conntrack-sysctl.rst)
- * sit below several of them; `rfcShortfalls` names which, so `ferry check` or a test can say so.
+ * sit below several of them, so ferry's defaults are raised to the floors; a config that lowers
+ * them is allowed, and `rfcShortfalls` names what falls short, so `ferry check` can say so.
  */
 import type { ConntrackConfig, ConntrackTimeouts } from '../../control/config/types.js';
 
 export class CtTimeouts {
-  tcpSynSent = 120;
-  tcpSynRecv = 60;
+  // The config's defaults (src/control/config/semantic/services.ts): RFC floors, none short.
+  tcpSynSent = 240;
+  tcpSynRecv = 240;
   tcpEstablished = 432_000;
-  tcpFinWait = 120;
-  tcpCloseWait = 60;
-  tcpLastAck = 30;
-  tcpTimeWait = 120;
-  tcpClose = 10;
-  udp = 30;
-  udpStream = 120;
-  icmp = 30;
+  tcpFinWait = 240;
+  tcpCloseWait = 240;
+  tcpLastAck = 240;
+  tcpTimeWait = 240;
+  tcpClose = 240;
+  udp = 120;
+  udpStream = 300;
+  icmp = 60;
   generic = 600;
 
   static fromConfig(t: ConntrackTimeouts): CtTimeouts {

@@ -199,12 +199,34 @@ export class ConntrackIn extends Stage {
   }
 
   override formatTrace = (e: number, a: number, b: number, c: number, d: number, p: number): string => {
-    if (e === EV_NEW)
-      return `new flow ${formatIpv4(a)}:${c} → ${formatIpv4(b)}:${d} proto ${p} (unconfirmed)`;
-    if (e === EV_KNOWN)
-      return `flow ${a >>> 1} ${a & 1 ? 'reply' : 'original'}: state bits ${b}, proto state ${c}`;
+    if (e === EV_NEW) {
+      const ends =
+        p === 1
+          ? `${formatIpv4(a)} → ${formatIpv4(b)} icmp id ${c}`
+          : `${formatIpv4(a)}:${c} → ${formatIpv4(b)}:${d} ${p === 6 ? 'tcp' : p === 17 ? 'udp' : `proto ${p}`}`;
+      return `new flow ${ends} (confirmed at postrouting)`;
+    }
+    if (e === EV_KNOWN) {
+      const state = b & 8 ? 'INVALID' : b & 2 ? 'ESTABLISHED' : 'NEW';
+      const tcp = c ? `, tcp ${TCP_STATE_TEXT[c] ?? c}` : '';
+      return `${a & 1 ? 'reply' : 'original'} direction of flow ${a >>> 1}: ct state ${state}${tcp}`;
+    }
     if (e === EV_RELATED)
       return `ICMP error about ${formatIpv4(b)} → ${formatIpv4(c)}: related to flow ${a >>> 1}`;
     return 'no flow and cannot start one: invalid';
   };
 }
+
+/** netfilter's names for the TCP tracker's states (tcp-states.ts numbering). */
+const TCP_STATE_TEXT: readonly string[] = [
+  'NONE',
+  'SYN_SENT',
+  'SYN_RECV',
+  'ESTABLISHED',
+  'FIN_WAIT',
+  'CLOSE_WAIT',
+  'LAST_ACK',
+  'TIME_WAIT',
+  'CLOSE',
+  'SYN_SENT2',
+];

@@ -24,6 +24,8 @@ const ICMP = 1;
 const DST = 16;
 
 const EV_DNAT = 1;
+/** A packet of a known flow whose destination this flow's NAT rewrites (replies to masquerade, forwarded ports). */
+const EV_FLOW = 2;
 
 export class NatDst extends Stage {
   readonly name = 'nat-dst';
@@ -53,6 +55,7 @@ export class NatDst extends Stage {
           } else {
             rewriteAddrPort(d, l3, l4, d[l3 + 9]!, DST, addr, port, true);
           }
+          pipe.trace(s, this, EV_FLOW, addr, port, f, m.ctState[s]! & CT_RELATED);
         }
       } else if (m.ctState[s] === CT_NEW && m.natKind[s] === NAT_DNAT) {
         this.dnat(pipe, s, d);
@@ -80,6 +83,8 @@ export class NatDst extends Stage {
     pipe.trace(s, this, EV_DNAT, addr, port);
   }
 
-  override formatTrace = (_e: number, addr: number, port: number): string =>
-    `dnat to ${formatIpv4(addr)}${port >= 0 ? `:${port}` : ''}`;
+  override formatTrace = (e: number, addr: number, port: number, flow: number, related: number): string =>
+    e === EV_FLOW
+      ? `flow ${flow}: destination translated back to ${formatIpv4(addr)}${port >= 0 && !related ? `:${port}` : ''}${related ? ' (and the packet the ICMP error quotes)' : ''}`
+      : `dnat to ${formatIpv4(addr)}${port >= 0 ? `:${port}` : ''}`;
 }

@@ -29,6 +29,8 @@ const ICMP = 1;
 const SRC = 12;
 
 const EV_SNAT = 1;
+/** A packet of a known flow whose source this flow's NAT rewrites. */
+const EV_FLOW = 9;
 
 export class NatSrc extends Stage {
   readonly name = 'nat-src';
@@ -70,6 +72,7 @@ export class NatSrc extends Stage {
             const port = proto === ICMP ? table.sport(h ^ 1) : table.dport(h ^ 1);
             rewriteAddrPort(d, l3, l4, proto, SRC, addr, port, true);
           }
+          pipe.trace(s, this, EV_FLOW, addr, f);
         }
       } else if (m.ctState[s] === CT_NEW && !this.snat(pipe, s, d)) {
         continue;
@@ -132,6 +135,8 @@ export class NatSrc extends Stage {
     return true;
   }
 
-  override formatTrace = (_e: number, addr: number, port: number): string =>
-    `snat to ${formatIpv4(addr)}${port >= 0 ? `:${port}` : ''}`;
+  override formatTrace = (e: number, addr: number, port: number): string =>
+    e === EV_FLOW
+      ? `flow ${port}: source translated to ${formatIpv4(addr)}`
+      : `snat to ${formatIpv4(addr)}${port >= 0 ? `:${port}` : ''}`;
 }

@@ -50,7 +50,7 @@ describe('TCP through masquerade', () => {
     fromWan(r, tcp({ src: SERVER, dst: WAN_IP }, 443, 40000, { seq: 5001, flags: 0x04 }));
     expect(flowState(r)).toBe(TCP_CLOSE);
     expect(hdr(out(r, 'lan').at(-1)!)).toMatchObject({ dst: H, dport: 40000 });
-    idle(r, 11);
+    idle(r, 241); // tcp-close: 4 min after a RST (RFC 7857 §2.2)
     fromWan(r, tcp({ src: SERVER, dst: WAN_IP }, 443, 40000, { seq: 5001, ack: 1001, flags: 0x10 }));
     expect(out(r, 'lan')).toEqual([]);
   });

@@ -23,23 +23,32 @@ import { claimPriority, type RuleSlot, type TableIndex, tableRefId } from './rou
 
 const S = 1000;
 
-/** Linux's nf_conntrack defaults (Documentation/networking/nf_conntrack-sysctl.rst), in ms. */
+/**
+ * Default timeouts, in ms: Linux's nf_conntrack values where they meet the NAT RFCs, raised to
+ * the RFC floors where they do not (Linux's own sit below several of them):
+ * - TCP established 5 days (≥ 2 h 4 min, RFC 5382 REQ-5);
+ * - every transitory TCP state 4 min (RFC 5382 REQ-5; RFC 7857 §2.2 keeps 4 min after a RST too);
+ * - UDP 2 min before a reply (RFC 4787 REQ-5: a mapping MUST NOT expire in less than 2 min) and
+ *   5 min once both directions were seen (REQ-5's recommended 5 min);
+ * - ICMP query 60 s (RFC 5508 REQ-2).
+ */
 export const DEFAULT_TIMEOUTS: ConntrackTimeouts = {
-  tcpSynSent: 120 * S,
-  tcpSynRecv: 60 * S,
+  tcpSynSent: 240 * S,
+  tcpSynRecv: 240 * S,
   tcpEstablished: 432_000 * S,
-  tcpFinWait: 120 * S,
-  tcpCloseWait: 60 * S,
-  tcpLastAck: 30 * S,
-  tcpTimeWait: 120 * S,
-  tcpClose: 10 * S,
-  udp: 30 * S,
-  udpStream: 120 * S,
-  icmp: 30 * S,
+  tcpFinWait: 240 * S,
+  tcpCloseWait: 240 * S,
+  tcpLastAck: 240 * S,
+  tcpTimeWait: 240 * S,
+  tcpClose: 240 * S,
+  udp: 120 * S,
+  udpStream: 300 * S,
+  icmp: 60 * S,
   generic: 600 * S,
 };
 
-export const DEFAULT_CONNTRACK_CAPACITY = 65536;
+/** Flows the table holds (issue: at least 262,144; about 243 bytes each, ~64 MB). */
+export const DEFAULT_CONNTRACK_CAPACITY = 262_144;
 
 export function resolveConntrack(raw: RawConntrack | undefined): ConntrackConfig {
   const t = raw?.timeouts;
