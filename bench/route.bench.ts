@@ -189,6 +189,14 @@ async function main(): Promise<void> {
         return s;
       }),
     );
+    // Each key depends on the previous result, so lookups cannot overlap: latency, not throughput.
+    rows.push(
+      await bench(`${label}: Lpm4.lookup latency (dependent chain)`, (n) => {
+        let v = 0;
+        for (let i = 0; i < n; i++) v = lpm.lookup(keys[(i + (v & 1)) & KMASK]!);
+        return v;
+      }),
+    );
     const tDel = timeIt(() => {
       for (let i = 0; i < N; i++) lpm.delete(set.addr[i]!, set.len[i]!);
     });
@@ -266,6 +274,24 @@ async function main(): Promise<void> {
             s += lpm.lookup(q);
           }
           return s;
+        },
+        { inner: 500_000 },
+      ),
+    );
+    rows.push(
+      await bench(
+        'IPv6 BGP-like: Lpm6.lookup latency (dependent chain)',
+        (n) => {
+          let v = 0;
+          for (let i = 0; i < n; i++) {
+            const o = ((i + (v & 1)) & KMASK) << 2;
+            q[0] = keys[o]!;
+            q[1] = keys[o + 1]!;
+            q[2] = keys[o + 2]!;
+            q[3] = keys[o + 3]!;
+            v = lpm.lookup(q);
+          }
+          return v;
         },
         { inner: 500_000 },
       ),

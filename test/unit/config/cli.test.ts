@@ -17,15 +17,15 @@ describe('ferry CLI', () => {
     const r = await run('check', '-c', `${root}examples/brouter.yaml`);
     expect(r).toEqual({
       code: 0,
-      out: `${root}examples/brouter.yaml: ok (4 ports, 2 tables, 1 rule, 2 chain rules)\n`,
+      out: `${root}examples/brouter.yaml: ok (4 ports, 2 tables, 1 rules, 2 chain rules)\n`,
       err: '',
     });
   });
 
   it.each([
-    ['bypass.yaml', '2 ports, 1 table, 0 rules, 7 chain rules'],
-    ['dnat-vpn-return.yaml', '2 ports, 2 tables, 1 rule, 5 chain rules'],
-    ['dnat-vpn-remote.yaml', '2 ports, 1 table, 0 rules, 4 chain rules'],
+    ['bypass.yaml', '2 ports, 1 tables, 0 rules, 7 chain rules'],
+    ['dnat-vpn-return.yaml', '2 ports, 2 tables, 1 rules, 5 chain rules'],
+    ['dnat-vpn-remote.yaml', '2 ports, 1 tables, 0 rules, 4 chain rules'],
     ['dual-wan.yaml', '5 ports, 2 tables, 3 rules, 37 chain rules'],
     ['l2tp-broker.yaml', '2 ports, 0 tables, 0 rules, 0 chain rules'],
   ])('check %s', async (name, counts) => {
