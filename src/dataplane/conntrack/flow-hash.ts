@@ -24,8 +24,8 @@ const IV3 = 0x74656462;
 const LEN16_BLOCK = 16 << 24;
 
 /**
- * HalfSipHash-1-3 of the 16-byte message m0..m3 under the 64-bit key (k0, k1); returns an
- * unsigned 32-bit number. One SipRound per message word (c = 1), three at the end (d = 3).
+ * HalfSipHash-1-3 of the 16-byte message m0..m3 under the 64-bit key (k0, k1); returns the 32-bit
+ * result as a signed int32 (`>>> 0` gives the unsigned value the reference vectors print). One SipRound per message word (c = 1), three at the end (d = 3).
  */
 export function halfSipHash13x4(
   k0: number,
@@ -121,7 +121,8 @@ export function halfSipHash13x4(
     v1 = ((v1 << 13) | (v1 >>> 19)) ^ v2;
     v2 = (v2 << 16) | (v2 >>> 16);
   }
-  return (v1 ^ v3) >>> 0;
+  // int32, not uint32: a result above 2^31 returned from a call V8 did not inline is a heap number.
+  return v1 ^ v3;
 }
 
 /** A fresh random 64-bit hash key as two 32-bit words, from the OS CSPRNG. */

@@ -30,7 +30,7 @@ export class FlowIndex {
    */
   constructor(
     readonly slots: number,
-    private readonly keys: Uint32Array,
+    private readonly keys: Int32Array,
   ) {
     if (slots < 2 || (slots & (slots - 1)) !== 0)
       throw new RangeError(`index slots must be a power of two: ${slots}`);
@@ -38,7 +38,7 @@ export class FlowIndex {
     this.mask = slots - 1;
   }
 
-  /** Handle whose key is (w0, w1, w2, w3) with hash h, or -1. Key words must be unsigned. */
+  /** Handle whose key is (w0, w1, w2, w3) with hash h, or -1. Key words are int32 (`x | 0`). */
   find4(h: number, w0: number, w1: number, w2: number, w3: number): number {
     const cells = this.cells;
     const keys = this.keys;

@@ -83,7 +83,7 @@ export class FlowTable {
   readonly nat: Uint32Array;
 
   /** Key words per handle: keys[4h .. 4h+3] = src, dst, ports, proto/zone (8 words per flow). */
-  private readonly keys: Uint32Array;
+  private readonly keys: Int32Array;
   /** Hash of each handle's key (so removal need not rehash). */
   private readonly hashes: Int32Array;
   private readonly state: Uint8Array;
@@ -124,7 +124,7 @@ export class FlowTable {
     this.k0 = key[0] | 0;
     this.k1 = key[1] | 0;
 
-    this.keys = new Uint32Array(capacity * 8);
+    this.keys = new Int32Array(capacity * 8);
     this.hashes = new Int32Array(capacity * 2);
     this.state = new Uint8Array(capacity);
     this.status = new Uint8Array(capacity);
@@ -153,9 +153,11 @@ export class FlowTable {
    * found; check `isExpired()` where that matters (netfilter treats such an entry as gone).
    */
   lookup(src: number, dst: number, sport: number, dport: number, proto: number, zone = 0): number {
-    const w0 = src >>> 0;
-    const w1 = dst >>> 0;
-    const w2 = ((sport << 16) | (dport & 0xffff)) >>> 0;
+    // Key words are kept as int32, not uint32: a 192.168.x.x address above 2^31 would otherwise
+    // be a heap number wherever V8 does not inline (one allocation per packet).
+    const w0 = src | 0;
+    const w1 = dst | 0;
+    const w2 = (sport << 16) | (dport & 0xffff);
     const w3 = ((proto & 0xff) << 16) | (zone & 0xffff);
     const h = halfSipHash13x4(this.k0, this.k1, w0, w1, w2, w3);
     const handle = this.index.find4(h, w0, w1, w2, w3);
@@ -189,13 +191,13 @@ export class FlowTable {
     timeoutSecs: number,
     zone = 0,
   ): number {
-    const o0 = src >>> 0;
-    const o1 = dst >>> 0;
-    const o2 = ((sport << 16) | (dport & 0xffff)) >>> 0;
+    const o0 = src | 0;
+    const o1 = dst | 0;
+    const o2 = (sport << 16) | (dport & 0xffff);
     const w3 = ((proto & 0xff) << 16) | (zone & 0xffff);
-    const r0 = replySrc >>> 0;
-    const r1 = replyDst >>> 0;
-    const r2 = ((replySport << 16) | (replyDport & 0xffff)) >>> 0;
+    const r0 = replySrc | 0;
+    const r1 = replyDst | 0;
+    const r2 = (replySport << 16) | (replyDport & 0xffff);
     const ho = halfSipHash13x4(this.k0, this.k1, o0, o1, o2, w3);
     const hr = halfSipHash13x4(this.k0, this.k1, r0, r1, r2, w3);
     // Both keys must be free, as netfilter's confirm step refuses a clash in either direction.
@@ -382,11 +384,11 @@ export class FlowTable {
   // ---- per-direction key and counters (by handle) -------------------------------------------
 
   src(handle: number): number {
-    return this.keys[handle * 4]!;
+    return this.keys[handle * 4]! >>> 0;
   }
 
   dst(handle: number): number {
-    return this.keys[handle * 4 + 1]!;
+    return this.keys[handle * 4 + 1]! >>> 0;
   }
 
   sport(handle: number): number {

@@ -44,7 +44,7 @@ export class NatPool {
   /** Ports in use per (address, protocol) and class: [low, high] pairs. */
   private readonly used = new Int32Array(MAX_ADDRS * PROTOS * 2);
   /** Key words per mapping: internal address, port << 16 | proto, external address index, 0. */
-  private readonly keys: Uint32Array;
+  private readonly keys: Int32Array;
   private readonly hashes: Int32Array;
   private readonly extPorts: Uint16Array;
   private readonly extAddrIdx: Uint8Array;
@@ -58,7 +58,7 @@ export class NatPool {
 
   constructor(capacity: number, hashKey?: readonly [number, number]) {
     this.capacity = capacity;
-    this.keys = new Uint32Array(capacity * 4);
+    this.keys = new Int32Array(capacity * 4);
     this.hashes = new Int32Array(capacity);
     this.extPorts = new Uint16Array(capacity);
     this.extAddrIdx = new Uint8Array(capacity);
@@ -83,8 +83,9 @@ export class NatPool {
   acquire(proto: number, intAddr: number, intPort: number, ext: number, min: number, max: number): number {
     const a = this.addrIndex(ext);
     if (a < 0) return NAT_NO_ROOM;
-    const w0 = intAddr >>> 0;
-    const w1 = ((intPort << 16) | proto) >>> 0;
+    // int32 key words (see flow-table.ts: no heap numbers for addresses above 2^31).
+    const w0 = intAddr | 0;
+    const w1 = (intPort << 16) | proto;
     const h = halfSipHash13x4(this.k0, this.k1, w0, w1, a, 0);
     const found = this.index.find4(h, w0, w1, a, 0);
     if (found >= 0) {

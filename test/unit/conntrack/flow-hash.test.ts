@@ -8,14 +8,13 @@ const K1 = 0x07060504;
 
 describe('HalfSipHash-1-3 over four words', () => {
   it('matches the reference vector for the 16-byte message 00..0f', () => {
-    expect(halfSipHash13x4(K0, K1, 0x03020100, 0x07060504, 0x0b0a0908, 0x0f0e0d0c)).toBe(0x8b31d501);
+    expect(halfSipHash13x4(K0, K1, 0x03020100, 0x07060504, 0x0b0a0908, 0x0f0e0d0c) >>> 0).toBe(0x8b31d501);
   });
 
-  it('returns an unsigned 32-bit number and depends on the key', () => {
+  it('returns a signed int32 (a small integer for V8, never a heap number) and depends on the key', () => {
     const a = halfSipHash13x4(K0, K1, 0x0a000001, 0x08080808, 0x04000035, 0x00110000);
     const b = halfSipHash13x4(K0 ^ 1, K1, 0x0a000001, 0x08080808, 0x04000035, 0x00110000);
-    expect(a).toBeGreaterThanOrEqual(0);
-    expect(a).toBeLessThan(2 ** 32);
+    expect(a).toBe(a | 0);
     expect(a).not.toBe(b);
   });
 

@@ -4,7 +4,7 @@ import { FlowIndex } from '../../../src/dataplane/conntrack/flow-index.js';
 
 /** An index over handles 0..n-1 whose key is simply [handle, 0, 0, 0], with hashes we choose. */
 function indexWithKeys(slots: number, n: number): FlowIndex {
-  const keys = new Uint32Array(n * 4);
+  const keys = new Int32Array(n * 4);
   for (let h = 0; h < n; h++) keys[h * 4] = h;
   return new FlowIndex(slots, keys);
 }
@@ -17,7 +17,7 @@ function expectAllFindable(ix: FlowIndex, present: Map<number, number>): void {
 
 describe('FlowIndex (Robin Hood, backward-shift deletion)', () => {
   it('rejects a slot count that is not a power of two', () => {
-    expect(() => new FlowIndex(12, new Uint32Array(4))).toThrow(RangeError);
+    expect(() => new FlowIndex(12, new Int32Array(4))).toThrow(RangeError);
   });
 
   it('keeps every entry findable when one home slot holds a cluster that wraps the array end', () => {
