@@ -53,10 +53,12 @@ class SinkPort implements Port {
 
 /** lan 10.1.0.0/24 on port 0, everything else via 192.0.2.1 on port 1. */
 class TwoRoutes implements RouteResolver {
+  private readonly lanNet = ip('10.1.0.0') >>> 8;
+  private readonly gateway = ip('192.0.2.1');
   lookup4(dst: number, _src: number, _mark: number, _iif: number, out: RouteResult): boolean {
-    const lan = dst >>> 8 === ip('10.1.0.0') >>> 8;
+    const lan = dst >>> 8 === this.lanNet;
     out.port = lan ? 0 : 1;
-    out.nextHop = lan ? 0 : ip('192.0.2.1');
+    out.nextHop = lan ? 0 : this.gateway;
     out.type = RT_UNICAST;
     out.table = 254;
     out.rule = -1;
@@ -108,7 +110,11 @@ const r = (m: Partial<Match>, ...actions: ChainRule['actions'][number][]): Chain
   actions,
   comment: null,
 });
-const ports = (...list: [number, number][]) => ({ negate: false, set: -1, ranges: list.map(([min, max]) => ({ min, max })) });
+const ports = (...list: [number, number][]) => ({
+  negate: false,
+  set: -1,
+  ranges: list.map(([min, max]) => ({ min, max })),
+});
 
 const bogons: SetConfig = {
   index: 0,

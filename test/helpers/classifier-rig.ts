@@ -3,6 +3,7 @@
  * left in a packet's metadata, and TCP/fragment builders for the classifier tests.
  */
 
+import { DEFAULT_TIMEOUTS } from '../../src/control/config/semantic/services.js';
 import type { ChainConfig, SetConfig } from '../../src/control/config/types.js';
 import {
   attachRuleset,
@@ -26,13 +27,17 @@ export const GW = '0a:00:00:00:00:01';
 /**
  * lan 10.1.0.1/24 (port 0), wan 192.0.2.2/24 (port 1, default via 192.0.2.1), tun 100.64.0.2/32
  * (port 2, L3, mtu 1280, 172.16.0.0/12); the gateway and host 10.1.0.33 already resolved.
+ * `conntrack`: run the conntrack and NAT stages (with the config's default timeouts).
  */
-export function routerRig(): RouterRig {
-  const r = new RouterRig([
-    { name: 'lan', mac: R0, address: '10.1.0.1' },
-    { name: 'wan', mac: R1, address: '192.0.2.2' },
-    { name: 'tun', mtu: 1280, address: '100.64.0.2', prefixLen: 32 },
-  ]);
+export function routerRig(opts: { conntrack?: boolean } = {}): RouterRig {
+  const r = new RouterRig(
+    [
+      { name: 'lan', mac: R0, address: '10.1.0.1' },
+      { name: 'wan', mac: R1, address: '192.0.2.2' },
+      { name: 'tun', mtu: 1280, address: '100.64.0.2', prefixLen: 32 },
+    ],
+    opts.conntrack ? { conntrack: { capacity: 1024, liberal: false, timeouts: DEFAULT_TIMEOUTS } } : {},
+  );
   r.routes.add(0, 0, 1, ip('192.0.2.1'));
   r.routes.add(ip('172.16.0.0'), 12, 2);
   r.send('wan', [arpRequest(GW, '192.0.2.1', '192.0.2.2')]);

@@ -1,12 +1,12 @@
 /**
- * Compiles the config's chains into a Ruleset — every rule a fixed record of match fields
- * (see "rule records" in ruleset.ts) plus its statement code (statement-ops.ts) — and one BaseChainProgram per base
- * chain, grouped by hook in priority order (lower first, as nftables runs them; equal priorities
- * keep the config's order).
+ * Compiles the config's chains into a Ruleset (every rule a fixed record of match fields plus its
+ * statement code: see "rule records and statements" in ruleset.ts) and one BaseChainProgram per
+ * base chain, grouped by hook in priority order (lower first, as nftables runs them; equal
+ * priorities keep the config's order).
  *
- * Statements keep their order; the rule's trace record (S_TRACE) goes after its statements and
+ * Statements keep their order; the rule's trace record (Stmt.Trace) goes after its statements and
  * before its verdict, so a trace shows the marks the rule left and comes before anything a jump
- * leads to.
+ * leads to. Rule text for traces and `ferry status` is written here, once (describe.ts).
  */
 import type {
   Action,
@@ -33,47 +33,7 @@ import { BaseChainProgram } from './chain-program.js';
 import { checkRule, reachingHooks, ruleFamily, where } from './check-ruleset.js';
 import { actionText, matchText, type Names, showsMarks } from './describe.js';
 import { packPorts, packPrefixes4, packPrefixes6 } from './range-set.js';
-import {
-  M_CTMARK,
-  M_CTSTATE,
-  M_DPORT,
-  M_DSCP,
-  M_DST4,
-  M_DST6,
-  M_FAMILY,
-  M_IIF,
-  M_MARK,
-  M_OIF,
-  M_PROTO,
-  M_SPORT,
-  M_SRC4,
-  M_SRC6,
-  N_DPORT,
-  N_DST,
-  N_IIF,
-  N_OIF,
-  N_SPORT,
-  N_SRC,
-  R_CTMARK_MASK,
-  R_CTMARK_VALUE,
-  R_CTSTATE,
-  R_DPORT,
-  R_DSCP,
-  R_DST,
-  R_FAMILY,
-  R_FLAGS,
-  R_IIF,
-  R_MARK_MASK,
-  R_MARK_VALUE,
-  R_OIF,
-  R_PROTO,
-  R_SPORT,
-  R_SRC,
-  R_STMTS,
-  RULE_WORDS,
-  Ruleset,
-} from './ruleset.js';
-import * as op from './statement-ops.js';
+import { Has, Negated, Ruleset, RuleWord, Stmt } from './ruleset.js';
 import { TcpResetter } from './tcp-reset.js';
 
 export interface RulesetDeps {
@@ -155,60 +115,60 @@ class Emitter {
 
   /** Appends the rule's match record; `family` binds it to IPv4 or IPv6 (0: either). */
   rule(m: Match, family: 0 | 4 | 6): void {
-    const w = new Array<number>(RULE_WORDS).fill(0);
+    const w = new Array<number>(RuleWord.Words).fill(0);
     let f = 0;
     if (family !== 0) {
-      f |= M_FAMILY;
-      w[R_FAMILY] = family === 4 ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6;
+      f |= Has.Family;
+      w[RuleWord.Family] = family === 4 ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6;
     }
     if (m.iif) {
-      f |= M_IIF | (m.iif.negate ? N_IIF : 0);
-      w[R_IIF] = this.portMask(m.iif.ports);
+      f |= Has.Iif | (m.iif.negate ? Negated.Iif : 0);
+      w[RuleWord.Iif] = this.portMask(m.iif.ports);
     }
     if (m.oif) {
-      f |= M_OIF | (m.oif.negate ? N_OIF : 0);
-      w[R_OIF] = this.portMask(m.oif.ports);
+      f |= Has.Oif | (m.oif.negate ? Negated.Oif : 0);
+      w[RuleWord.Oif] = this.portMask(m.oif.ports);
     }
     if (m.mark) {
-      f |= M_MARK;
-      w[R_MARK_MASK] = m.mark.mask | 0;
-      w[R_MARK_VALUE] = m.mark.value | 0;
+      f |= Has.Mark;
+      w[RuleWord.MarkMask] = m.mark.mask | 0;
+      w[RuleWord.MarkValue] = m.mark.value | 0;
     }
     if (m.ctMark) {
-      f |= M_CTMARK;
-      w[R_CTMARK_MASK] = m.ctMark.mask | 0;
-      w[R_CTMARK_VALUE] = m.ctMark.value | 0;
+      f |= Has.CtMark;
+      w[RuleWord.CtMarkMask] = m.ctMark.mask | 0;
+      w[RuleWord.CtMarkValue] = m.ctMark.value | 0;
     }
     if (m.ctState !== 0) {
-      f |= M_CTSTATE;
-      w[R_CTSTATE] = m.ctState;
+      f |= Has.CtState;
+      w[RuleWord.CtState] = m.ctState;
     }
     if (m.proto >= 0) {
-      f |= M_PROTO;
-      w[R_PROTO] = m.proto;
+      f |= Has.Proto;
+      w[RuleWord.Proto] = m.proto;
     }
     if (m.dscp >= 0) {
-      f |= M_DSCP;
-      w[R_DSCP] = m.dscp;
+      f |= Has.Dscp;
+      w[RuleWord.Dscp] = m.dscp;
     }
     if (m.src) {
-      f |= (m.src.family === 4 ? M_SRC4 : M_SRC6) | (m.src.negate ? N_SRC : 0);
-      w[R_SRC] = this.addrSet(m.src);
+      f |= (m.src.family === 4 ? Has.Src4 : Has.Src6) | (m.src.negate ? Negated.Src : 0);
+      w[RuleWord.Src] = this.addrSet(m.src);
     }
     if (m.dst) {
-      f |= (m.dst.family === 4 ? M_DST4 : M_DST6) | (m.dst.negate ? N_DST : 0);
-      w[R_DST] = this.addrSet(m.dst);
+      f |= (m.dst.family === 4 ? Has.Dst4 : Has.Dst6) | (m.dst.negate ? Negated.Dst : 0);
+      w[RuleWord.Dst] = this.addrSet(m.dst);
     }
     if (m.sport) {
-      f |= M_SPORT | (m.sport.negate ? N_SPORT : 0);
-      w[R_SPORT] = this.portSet(m.sport);
+      f |= Has.Sport | (m.sport.negate ? Negated.Sport : 0);
+      w[RuleWord.Sport] = this.portSet(m.sport);
     }
     if (m.dport) {
-      f |= M_DPORT | (m.dport.negate ? N_DPORT : 0);
-      w[R_DPORT] = this.portSet(m.dport);
+      f |= Has.Dport | (m.dport.negate ? Negated.Dport : 0);
+      w[RuleWord.Dport] = this.portSet(m.dport);
     }
-    w[R_FLAGS] = f;
-    w[R_STMTS] = this.stmts.length;
+    w[RuleWord.Flags] = f;
+    w[RuleWord.Stmts] = this.stmts.length;
     this.rules.push(...w);
   }
 
@@ -220,52 +180,52 @@ class Emitter {
   action(a: Action): boolean {
     switch (a.kind) {
       case 'counter':
-        this.emit(op.S_COUNTER);
+        this.emit(Stmt.Counter);
         return false;
       case 'mark':
-        this.emit(op.S_MARK_SET, ~a.mask | 0, a.value | 0);
+        this.emit(Stmt.MarkSet, ~a.mask | 0, a.value | 0);
         return false;
       case 'ct-mark':
-        if (a.op === 'set') this.emit(op.S_CTMARK_SET, ~a.mask | 0, a.value | 0);
-        else this.emit(a.op === 'save' ? op.S_CTMARK_SAVE : op.S_CTMARK_RESTORE);
+        if (a.op === 'set') this.emit(Stmt.CtMarkSet, ~a.mask | 0, a.value | 0);
+        else this.emit(a.op === 'save' ? Stmt.CtMarkSave : Stmt.CtMarkRestore);
         return false;
       case 'dscp':
-        this.emit(op.S_DSCP_SET, a.value & 0x3f);
+        this.emit(Stmt.DscpSet, a.value & 0x3f);
         return false;
       case 'accept':
-        this.verdict(op.S_ACCEPT);
+        this.verdict(Stmt.Accept);
         return true;
       case 'drop':
-        this.verdict(op.S_DROP);
+        this.verdict(Stmt.Drop);
         return true;
       case 'return':
-        this.verdict(op.S_RETURN);
+        this.verdict(Stmt.Return);
         return true;
       case 'reject':
-        if (a.with === 'tcp-reset') this.verdict(op.S_TCP_RESET);
-        else this.verdict(op.S_REJECT, REJECT_CODES[a.with]!);
+        if (a.with === 'tcp-reset') this.verdict(Stmt.TcpReset);
+        else this.verdict(Stmt.Reject, REJECT_CODES[a.with]!);
         return true;
       case 'jump':
-        this.verdict(op.S_JUMP, a.chain);
+        this.verdict(Stmt.Jump, a.chain);
         return true;
       case 'goto':
-        this.verdict(op.S_GOTO, a.chain);
+        this.verdict(Stmt.Goto, a.chain);
         return true;
       case 'masquerade':
-        this.verdict(op.S_NAT4, NAT_MASQUERADE, 0, 0, 0);
+        this.verdict(Stmt.Nat4, NAT_MASQUERADE, 0, 0, 0);
         return true;
       case 'snat':
       case 'dnat': {
         const min = a.ports?.min ?? 0;
         const max = a.ports?.max ?? 0;
         if (a.addr.family === 4) {
-          this.verdict(op.S_NAT4, NAT_KINDS[a.kind], a.addr.addr | 0, min, max);
+          this.verdict(Stmt.Nat4, NAT_KINDS[a.kind], a.addr.addr | 0, min, max);
         } else {
           const b = a.addr.addr;
           const words: number[] = [];
           for (let w = 0; w < 4; w++)
             words.push((b[4 * w]! << 24) | (b[4 * w + 1]! << 16) | (b[4 * w + 2]! << 8) | b[4 * w + 3]!);
-          this.verdict(op.S_NAT6, NAT_KINDS[a.kind], this.pool.add(words), min, max);
+          this.verdict(Stmt.Nat6, NAT_KINDS[a.kind], this.pool.add(words), min, max);
         }
         return true;
       }
@@ -274,12 +234,12 @@ class Emitter {
 
   /** No verdict: trace, then continue with the next rule. */
   next(): void {
-    this.emit(op.S_TRACE, op.S_NEXT);
+    this.emit(Stmt.Trace, Stmt.Next);
   }
 
   /** A verdict: the rule's trace record first, then the verdict. */
   private verdict(...words: number[]): void {
-    this.emit(op.S_TRACE, ...words);
+    this.emit(Stmt.Trace, ...words);
   }
 }
 

@@ -4,8 +4,7 @@
  * each base chain's policy decided, and how many were dropped for nesting jumps too deep.
  */
 import type { CompiledRuleset } from './compile.js';
-import { R_STMTS, RULE_WORDS } from './ruleset.js';
-import { S_ACCEPT, S_COUNTER, S_NEXT, S_SIZE } from './statement-ops.js';
+import { RuleWord, STMT_SIZE, Stmt } from './ruleset.js';
 
 export interface RuleCounterRow {
   readonly chain: string;
@@ -33,14 +32,14 @@ export interface RulesetCounters {
 /** Rule ids whose statements include a `counter`. */
 function countedRules(rules: Int32Array, stmts: Int32Array): number[] {
   const out: number[] = [];
-  for (let id = 0; id * RULE_WORDS < rules.length; id++) {
-    // Statements end at S_NEXT or at the first verdict (S_ACCEPT and every opcode after it).
+  for (let id = 0; id * RuleWord.Words < rules.length; id++) {
+    // Statements end at Stmt.Next or at the first verdict (Stmt.Accept and every opcode after it).
     for (
-      let sp = rules[id * RULE_WORDS + R_STMTS]!;
-      stmts[sp] !== S_NEXT && stmts[sp]! < S_ACCEPT;
-      sp += S_SIZE[stmts[sp]!]!
+      let sp = rules[id * RuleWord.Words + RuleWord.Stmts]!;
+      stmts[sp] !== Stmt.Next && stmts[sp]! < Stmt.Accept;
+      sp += STMT_SIZE[stmts[sp]!]!
     ) {
-      if (stmts[sp] === S_COUNTER) {
+      if (stmts[sp] === Stmt.Counter) {
         out.push(id);
         break;
       }

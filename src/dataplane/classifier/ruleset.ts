@@ -1,7 +1,7 @@
 /**
  * A compiled ruleset and the loop that evaluates it. Every rule of every chain (base and user) is
- * a fixed record of match fields (see "rule records" in ruleset.ts) followed, in a separate array, by its statements
- * (statement-ops.ts); sets and port bitmasks live in one word pool; counters in typed arrays.
+ * a fixed record of match fields plus a run of statements (both described below, "rule records
+ * and statements"); sets and port bitmasks live in one word pool; counters in typed arrays.
  * Evaluating a packet walks a base chain's rules with a small call stack for `jump` — no
  * allocation, no closures: per rule a few flagged field tests, and statement dispatch only for
  * the rules that match.
@@ -11,8 +11,21 @@
  * still run); `drop` and `reject` end everything; `jump` remembers where it was and `return` (or
  * the end of the chain) comes back there; `goto` does not remember, so the end of a chain reached
  * only by goto applies the base chain's policy; at most 16 jumps nest (NFT_JUMP_STACK_SIZE),
- * beyond that the packet is dropped and counted. NAT statements are verdict-like: they record a
- * request in the packet's metadata for the NAT stage and accept.
+ * beyond that the packet is dropped and counted.
+ *
+ * What the classifier leaves to the conntrack and NAT stages (conntrack-in, nat-dst, nat-src,
+ * conntrack-confirm), which the engine runs only when some rule needs them:
+ * - `ct state` reads PacketMeta.ctState, which conntrack-in sets. Without conntrack every packet is
+ *   untracked (state 0), and so are non-first fragments with it; as nftables does for its
+ *   `untracked` state, no `ct state` set matches such a packet: `ct state established,related
+ *   accept` never fires for it, so replies are judged like new packets.
+ * - `ct mark` reads and writes PacketMeta.ctMark only: conntrack-in loads it from the flow before
+ *   the chains and conntrack-confirm stores it back after them, which is what makes `ct mark set`
+ *   / save / restore (CONNMARK) stick to a connection.
+ * - NAT statements (masquerade, snat, dnat) translate nothing here. Like nft's, they are
+ *   verdict-like: they record the request in PacketMeta.natKind / natAddr / natAddr6 / natPortMin
+ *   / natPortMax and accept; nat-dst / nat-src translate a new flow's packet accordingly and
+ *   conntrack-confirm binds the translation to the flow.
  */
 import { NO_PORT } from '../pipeline/packet-meta.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
@@ -25,63 +38,117 @@ import { Ipv6View } from '../wire/ipv6.js';
 import { loadKey32, loadKey128, ranges6Contain, rangesContain } from './range-set.js';
 import { RST_SENT, type TcpResetter } from './tcp-reset.js';
 
-// ---- rule records ----
+// ---- rule records and statements ----
 //
-// One fixed record of RULE_WORDS words per rule in an Int32Array, rules of a chain side by side.
-// The first word says which matches the rule uses (M_* bits) and which of them are negated (the
-// same bit shifted by NEG_SHIFT); the loop below tests only the flagged fields, in a fixed order,
-// cheapest first — straight-line code with predictable branches rather than a dispatch per match.
-// Matches have no side effects, so the order does not change what matches. Set operands are
-// offsets in the word pool: range sets (range-set.ts) for addresses and ports, bitmasks of port
-// indices for iif/oif. (These constants live in this module because V8 reads another module's
-// exports through a live binding on every use; module-local constants cost nothing in the loop.)
+// A rule's matches are one fixed record of RuleWord.Words words in an Int32Array, the rules of a
+// chain side by side. The flags word says which matches the rule uses (Has bits) and which of
+// them are negated (Negated bits); the loop below tests only the flagged fields, in a fixed
+// order, cheapest first: straight-line code with predictable branches instead of a dispatch per
+// match. Matches have no side effects, so the order does not change what matches. Set operands
+// are offsets in the word pool: range sets (range-set.ts) for addresses and ports, bitmasks of
+// port indices for iif/oif.
+//
+// What a matching rule does is a short run of statements (Stmt opcode, operands) in a second
+// Int32Array, ending in a verdict or in Stmt.Next (nft's implicit `continue`). Stmt.Trace comes
+// right before the verdict, so a trace shows the rule after its statements ran and before
+// anything a jump leads to.
+//
+// These are const enums declared here, next to the loop, because esbuild (tsx, which runs ferry)
+// writes their values into the code as literals: V8 then folds them and dispatches the statement
+// switch through a jump table. Module-level constants would be read from the module context on
+// every use, which costs this loop about a third of its time (measured: bench/classifier.bench.ts).
 
-export const RULE_WORDS = 16;
+/** Word offsets in a rule record; `Words` is its size. */
+export const enum RuleWord {
+  Flags = 0,
+  /** EtherType the rule is bound to by its addresses / NAT target (0x0800 or 0x86dd). */
+  Family = 1,
+  /** Offsets of port bitmasks in the pool. */
+  Iif = 2,
+  Oif = 3,
+  /** Offsets of range sets in the pool. */
+  Src = 4,
+  Dst = 5,
+  Proto = 6,
+  Sport = 7,
+  Dport = 8,
+  Dscp = 9,
+  MarkMask = 10,
+  MarkValue = 11,
+  CtMarkMask = 12,
+  CtMarkValue = 13,
+  CtState = 14,
+  /** Index of the rule's first statement. */
+  Stmts = 15,
+  Words = 16,
+}
 
-/** Word offsets in a rule record. */
-export const R_FLAGS = 0;
-/** EtherType the rule is bound to by its addresses / NAT target (0x0800 or 0x86dd). */
-export const R_FAMILY = 1;
-export const R_IIF = 2;
-export const R_OIF = 3;
-export const R_SRC = 4;
-export const R_DST = 5;
-export const R_PROTO = 6;
-export const R_SPORT = 7;
-export const R_DPORT = 8;
-export const R_DSCP = 9;
-export const R_MARK_MASK = 10;
-export const R_MARK_VALUE = 11;
-export const R_CTMARK_MASK = 12;
-export const R_CTMARK_VALUE = 13;
-export const R_CTSTATE = 14;
-/** Index of the rule's first statement in the statement code (statement-ops.ts). */
-export const R_STMTS = 15;
+/** Bits of the flags word: the matches a rule uses. */
+export const enum Has {
+  Family = 1 << 0,
+  Iif = 1 << 1,
+  Oif = 1 << 2,
+  Mark = 1 << 3,
+  CtMark = 1 << 4,
+  CtState = 1 << 5,
+  Proto = 1 << 6,
+  Dscp = 1 << 7,
+  Src4 = 1 << 8,
+  Dst4 = 1 << 9,
+  Src6 = 1 << 10,
+  Dst6 = 1 << 11,
+  Sport = 1 << 12,
+  Dport = 1 << 13,
+}
 
-/** Match-present bits of R_FLAGS. */
-export const M_FAMILY = 1 << 0;
-export const M_IIF = 1 << 1;
-export const M_OIF = 1 << 2;
-export const M_MARK = 1 << 3;
-export const M_CTMARK = 1 << 4;
-export const M_CTSTATE = 1 << 5;
-export const M_PROTO = 1 << 6;
-export const M_DSCP = 1 << 7;
-export const M_SRC4 = 1 << 8;
-export const M_DST4 = 1 << 9;
-export const M_SRC6 = 1 << 10;
-export const M_DST6 = 1 << 11;
-export const M_SPORT = 1 << 12;
-export const M_DPORT = 1 << 13;
+/** Bits of the flags word: the negated matches (`!= …`). */
+export const enum Negated {
+  Iif = 1 << 16,
+  Oif = 1 << 17,
+  Src = 1 << 18,
+  Dst = 1 << 19,
+  Sport = 1 << 20,
+  Dport = 1 << 21,
+}
 
-/** A match's negation bit is its M_* bit shifted left by this much. */
-export const NEG_SHIFT = 16;
-export const N_IIF = M_IIF << NEG_SHIFT;
-export const N_OIF = M_OIF << NEG_SHIFT;
-export const N_SRC = (M_SRC4 | M_SRC6) << NEG_SHIFT;
-export const N_DST = (M_DST4 | M_DST6) << NEG_SHIFT;
-export const N_SPORT = M_SPORT << NEG_SHIFT;
-export const N_DPORT = M_DPORT << NEG_SHIFT;
+/** Statement opcodes; the comment gives the operands that follow. */
+export const enum Stmt {
+  /** []: no verdict; evaluation continues with the next rule. */
+  Next = 0,
+  /** []: count the packet and its IP bytes against the rule. */
+  Counter = 1,
+  /** [keep, value]: meta mark = (mark & keep) | value, keep = ~mask. */
+  MarkSet = 2,
+  /** [keep, value]: ct mark = (ct mark & keep) | value. */
+  CtMarkSet = 3,
+  /** []: ct mark = meta mark (iptables CONNMARK --save-mark). */
+  CtMarkSave = 4,
+  /** []: meta mark = ct mark (CONNMARK --restore-mark). */
+  CtMarkRestore = 5,
+  /** [dscp]: rewrite the DSCP, keeping ECN (IPv4: header checksum patched). */
+  DscpSet = 6,
+  /** []: the rule matched: record it for a traced packet. */
+  Trace = 7,
+  // Verdicts: every opcode from here on ends the rule.
+  Accept = 8,
+  Drop = 9,
+  /** [icmpCode]: drop, and the hook answers with ICMP destination unreachable. */
+  Reject = 10,
+  /** []: drop and answer a TCP segment with a RST. */
+  TcpReset = 11,
+  Return = 12,
+  /** [chain] */
+  Jump = 13,
+  /** [chain] */
+  Goto = 14,
+  /** [natKind, addr, portMin, portMax]: record an IPv4 NAT request, then accept. */
+  Nat4 = 15,
+  /** [natKind, poolOff, portMin, portMax]: record an IPv6 NAT request (address: 4 words in the pool), then accept. */
+  Nat6 = 16,
+}
+
+/** Words per statement, opcode included, indexed by Stmt. */
+export const STMT_SIZE: readonly number[] = [1, 1, 3, 3, 1, 1, 2, 1, 1, 1, 2, 1, 1, 2, 2, 5, 5];
 
 /** nftables' jump stack depth (NFT_JUMP_STACK_SIZE). */
 export const MAX_JUMP_DEPTH = 16;
@@ -112,7 +179,7 @@ export interface BaseChainContext {
 }
 
 export interface RulesetTables {
-  /** RULE_WORDS words per rule, rules of a chain side by side, chains in index order. */
+  /** RuleWord.Words words per rule, rules of a chain side by side, chains in index order. */
   readonly rules: Int32Array;
   /** Statement code of every rule. */
   readonly stmts: Int32Array;
@@ -211,114 +278,118 @@ export class Ruleset {
         }
         return this.policy(pipe, s, hook, base, chain !== base.chain);
       }
-      const o = r * RULE_WORDS;
+      const o = r * RuleWord.Words;
       const f = R[o]!;
       const id = r;
       r++;
 
       // ---- matches: all must hold; a failed one moves on to the next rule ----
       if (f !== 0) {
-        if ((f & M_FAMILY) !== 0 && et !== R[o + R_FAMILY]) continue;
-        if ((f & M_IIF) !== 0) {
+        if ((f & Has.Family) !== 0 && et !== R[o + RuleWord.Family]) continue;
+        if ((f & Has.Iif) !== 0) {
           const p = base.noInputPort ? NO_PORT : m.inPort[s]!;
-          const hit = p < this.portCount && ((pool[R[o + R_IIF]! + (p >>> 5)]! >>> (p & 31)) & 1) !== 0;
-          if (hit === ((f & N_IIF) !== 0)) continue;
+          const hit =
+            p < this.portCount && ((pool[R[o + RuleWord.Iif]! + (p >>> 5)]! >>> (p & 31)) & 1) !== 0;
+          if (hit === ((f & Negated.Iif) !== 0)) continue;
         }
-        if ((f & M_OIF) !== 0) {
+        if ((f & Has.Oif) !== 0) {
           const p = m.outPort[s]!;
-          const hit = p < this.portCount && ((pool[R[o + R_OIF]! + (p >>> 5)]! >>> (p & 31)) & 1) !== 0;
-          if (hit === ((f & N_OIF) !== 0)) continue;
+          const hit =
+            p < this.portCount && ((pool[R[o + RuleWord.Oif]! + (p >>> 5)]! >>> (p & 31)) & 1) !== 0;
+          if (hit === ((f & Negated.Oif) !== 0)) continue;
         }
-        if ((f & M_MARK) !== 0 && (m.mark[s]! & R[o + R_MARK_MASK]!) !== R[o + R_MARK_VALUE]) continue;
-        if ((f & M_CTMARK) !== 0 && (m.ctMark[s]! & R[o + R_CTMARK_MASK]!) !== R[o + R_CTMARK_VALUE])
+        if ((f & Has.Mark) !== 0 && (m.mark[s]! & R[o + RuleWord.MarkMask]!) !== R[o + RuleWord.MarkValue])
+          continue;
+        if (
+          (f & Has.CtMark) !== 0 &&
+          (m.ctMark[s]! & R[o + RuleWord.CtMarkMask]!) !== R[o + RuleWord.CtMarkValue]
+        )
           continue;
         // State 0 is "untracked": no state bit, so no `ct state` set matches it (nftables gives such
         // packets a separate `untracked` state; `ct state established,related` does not match them).
-        if ((f & M_CTSTATE) !== 0 && (m.ctState[s]! & R[o + R_CTSTATE]!) === 0) continue;
-        if ((f & (M_PROTO | M_SPORT | M_DPORT)) !== 0 && !l4Known) l4Known = this.decodeL4(pipe, s);
-        if ((f & M_PROTO) !== 0 && this.l4Proto !== R[o + R_PROTO]) continue;
-        if ((f & M_DSCP) !== 0 && this.dscpOf(et, d, l3) !== R[o + R_DSCP]) continue;
+        if ((f & Has.CtState) !== 0 && (m.ctState[s]! & R[o + RuleWord.CtState]!) === 0) continue;
+        if ((f & (Has.Proto | Has.Sport | Has.Dport)) !== 0 && !l4Known) l4Known = this.decodeL4(pipe, s);
+        if ((f & Has.Proto) !== 0 && this.l4Proto !== R[o + RuleWord.Proto]) continue;
+        if ((f & Has.Dscp) !== 0 && this.dscpOf(et, d, l3) !== R[o + RuleWord.Dscp]) continue;
         if (
-          (f & M_SRC4) !== 0 &&
-          rangesContain(pool, R[o + R_SRC]!, loadKey32(d, l3 + 12)) === ((f & N_SRC) !== 0)
+          (f & Has.Src4) !== 0 &&
+          rangesContain(pool, R[o + RuleWord.Src]!, loadKey32(d, l3 + 12)) === ((f & Negated.Src) !== 0)
         )
           continue;
         if (
-          (f & M_DST4) !== 0 &&
-          rangesContain(pool, R[o + R_DST]!, loadKey32(d, l3 + 16)) === ((f & N_DST) !== 0)
+          (f & Has.Dst4) !== 0 &&
+          rangesContain(pool, R[o + RuleWord.Dst]!, loadKey32(d, l3 + 16)) === ((f & Negated.Dst) !== 0)
         )
           continue;
-        if ((f & M_SRC6) !== 0) {
+        if ((f & Has.Src6) !== 0) {
           loadKey128(d, l3 + 8, this.key6);
-          if (ranges6Contain(pool, R[o + R_SRC]!, this.key6) === ((f & N_SRC) !== 0)) continue;
+          if (ranges6Contain(pool, R[o + RuleWord.Src]!, this.key6) === ((f & Negated.Src) !== 0)) continue;
         }
-        if ((f & M_DST6) !== 0) {
+        if ((f & Has.Dst6) !== 0) {
           loadKey128(d, l3 + 24, this.key6);
-          if (ranges6Contain(pool, R[o + R_DST]!, this.key6) === ((f & N_DST) !== 0)) continue;
+          if (ranges6Contain(pool, R[o + RuleWord.Dst]!, this.key6) === ((f & Negated.Dst) !== 0)) continue;
         }
-        if ((f & (M_SPORT | M_DPORT)) !== 0) {
+        if ((f & (Has.Sport | Has.Dport)) !== 0) {
           const at = this.portsAt;
           // No transport header here (a non-first fragment, a truncated one): a port match cannot be
           // evaluated, so the rule does not match, negated or not — nftables' NFT_BREAK.
           if (at < 0) continue;
           if (
-            (f & M_SPORT) !== 0 &&
-            rangesContain(pool, R[o + R_SPORT]!, u16(d, at)) === ((f & N_SPORT) !== 0)
+            (f & Has.Sport) !== 0 &&
+            rangesContain(pool, R[o + RuleWord.Sport]!, u16(d, at)) === ((f & Negated.Sport) !== 0)
           )
             continue;
           if (
-            (f & M_DPORT) !== 0 &&
-            rangesContain(pool, R[o + R_DPORT]!, u16(d, at + 2)) === ((f & N_DPORT) !== 0)
+            (f & Has.Dport) !== 0 &&
+            rangesContain(pool, R[o + RuleWord.Dport]!, u16(d, at + 2)) === ((f & Negated.Dport) !== 0)
           )
             continue;
         }
       }
 
       // ---- the rule matched: its statements, ending in a verdict or S_NEXT ----
-      let sp = R[o + R_STMTS]!;
+      let sp = R[o + RuleWord.Stmts]!;
       statements: for (;;) {
-        // Literal labels (statement-ops.ts values) so that V8 dispatches through a jump table.
         switch (S[sp]) {
-          case 0: // S_NEXT
+          case Stmt.Next:
             break statements;
-          case 1: // S_COUNTER
+          case Stmt.Counter:
             this.packets[id]!++;
             this.bytes[id]! += m.l3Len[s]!;
             sp += 1;
             break;
-          case 2: // S_MARK_SET
+          case Stmt.MarkSet:
             m.mark[s] = (m.mark[s]! & S[sp + 1]!) | S[sp + 2]!;
             sp += 3;
             break;
-          case 3: // S_CTMARK_SET
+          case Stmt.CtMarkSet:
             m.ctMark[s] = (m.ctMark[s]! & S[sp + 1]!) | S[sp + 2]!;
             sp += 3;
             break;
-          case 4: // S_CTMARK_SAVE
+          case Stmt.CtMarkSave:
             m.ctMark[s] = m.mark[s]!;
             sp += 1;
             break;
-          case 5: // S_CTMARK_RESTORE
+          case Stmt.CtMarkRestore:
             m.mark[s] = m.ctMark[s]!;
             sp += 1;
             break;
-          case 6: // S_DSCP_SET
+          case Stmt.DscpSet:
             this.setDscp(pipe, s, S[sp + 1]!);
             sp += 2;
             break;
-          case 7: // S_TRACE
+          case Stmt.Trace:
             if (traced)
               pipe.trace(s, hook, ev | EV_RULE, chain, this.ruleIndex[id]!, m.mark[s]!, m.ctMark[s]!);
             sp += 1;
             break;
-          case 8: // S_ACCEPT
+          case Stmt.Accept:
             return VERDICT_ACCEPT;
-          case 9: // S_DROP
+          case Stmt.Drop:
             return VERDICT_DROP;
-          case 10: // S_REJECT
+          case Stmt.Reject:
             return VERDICT_REJECT | (S[sp + 1]! << 8);
-          case 11: {
-            // S_TCP_RESET
+          case Stmt.TcpReset: {
             const outcome = this.resetter.send(pipe, s);
             if (traced) {
               const sent = outcome === RST_SENT;
@@ -334,7 +405,7 @@ export class Ruleset {
             pipe.drop(s, base.tcpResetDrop);
             return VERDICT_STOLEN;
           }
-          case 12: // S_RETURN
+          case Stmt.Return:
             if (depth === 0) return this.policy(pipe, s, hook, base, true);
             depth--;
             if (traced) pipe.trace(s, hook, ev | EV_RETURN, chain, this.stackChain[depth]!, 1);
@@ -342,8 +413,7 @@ export class Ruleset {
             r = this.stackRule[depth]!;
             end = this.chainEndRule[chain]!;
             break statements;
-          case 13: {
-            // S_JUMP
+          case Stmt.Jump: {
             const target = S[sp + 1]!;
             if (depth === MAX_JUMP_DEPTH) {
               if (traced) pipe.trace(s, hook, ev | EV_JUMP_TOO_DEEP, chain, target);
@@ -360,19 +430,18 @@ export class Ruleset {
             end = this.chainEndRule[chain]!;
             break statements;
           }
-          case 14: // S_GOTO
+          case Stmt.Goto:
             chain = S[sp + 1]!;
             r = this.chainFirstRule[chain]!;
             end = this.chainEndRule[chain]!;
             break statements;
-          case 15: // S_NAT4
+          case Stmt.Nat4:
             m.natKind[s] = S[sp + 1]!;
             m.natAddr[s] = S[sp + 2]!;
             m.natPortMin[s] = S[sp + 3]!;
             m.natPortMax[s] = S[sp + 4]!;
             return VERDICT_ACCEPT;
-          case 16: {
-            // S_NAT6
+          case Stmt.Nat6: {
             m.natKind[s] = S[sp + 1]!;
             const a = S[sp + 2]!;
             const at = s * 16;

@@ -34,7 +34,7 @@ function matches(
 ): boolean {
   const r = routerRig();
   if (opts.ctState !== undefined) {
-    // Stands in for conntrack: gives the packet a state before the ruleset sees it.
+    // Stands in for conntrack-in: gives the packet a state before the ruleset sees it.
     const st = opts.ctState;
     r.engine.hooks.prerouting.programs.push({
       run(pipe: Pipeline, s: number): number {
@@ -65,6 +65,14 @@ describe('iif / oif', () => {
     expect(matches({ oif: { negate: false, ports: [TUN] } }, toWan(), { hook: 'forward' })).toBe(false);
     expect(matches({ oif: { negate: false, ports: [TUN] } }, toTun, { hook: 'postrouting' })).toBe(true);
     expect(matches({ oif: { negate: true, ports: [TUN] } }, toWan(), { hook: 'forward' })).toBe(true);
+  });
+
+  it("oif at output: the port routing chose for the router's own packet", () => {
+    const r = routerRig();
+    withRuleset(r, [chain(0, 'out', 'output', [rule({ oif: { negate: false, ports: [LAN] } }, mark(0x77))])]);
+    const seen = probe(r, 'postrouting');
+    fromLan(r, icmpEcho({ src: '10.1.0.33', dst: '10.1.0.1' }));
+    expect(seen.map((x) => [x.outPort, x.mark])).toEqual([[LAN, 0x77]]);
   });
 
   it("iif at output: the router's own packets have no input port (Linux LOCAL_OUT)", () => {
@@ -214,7 +222,7 @@ describe('marks and conntrack fields', () => {
     expect(seen[0]!.mark).toBe(0xdeadbeef);
   });
 
-  it('ct state: untracked packets (state 0, every packet until conntrack lands) match no state', () => {
+  it('ct state: untracked packets (state 0: every packet when no conntrack runs) match no state', () => {
     expect(matches({ ctState: CT_NEW }, toWan())).toBe(false);
     expect(matches({ ctState: CT_ESTABLISHED | CT_RELATED }, toWan())).toBe(false);
     expect(matches({ ctState: CT_NEW | CT_ESTABLISHED | CT_RELATED | 8 }, toWan())).toBe(false);

@@ -54,12 +54,12 @@ describe('seed 000: mark the VPN-bound subnet, policy-route the mark into the tu
   });
 });
 
-describe('seed 003: the input and forward filters, while every packet is untracked', () => {
+describe('seed 003: the input and forward filters on a router without conntrack', () => {
   /**
-   * The write-up's `table inet filter`, with ferry's ports (lan 0, wan 1). Until conntrack lands
-   * every packet is untracked (ct state 0): nftables gives such packets the separate state
-   * `untracked`, so neither `ct state invalid drop` nor `ct state {established, related} accept`
-   * matches them — replies are judged by the other rules like any new packet.
+   * The write-up's `table inet filter`, with ferry's ports (lan 0, wan 1), on a rig that runs no
+   * conntrack stage: every packet is untracked (ct state 0). nftables gives such packets the
+   * separate state `untracked`, so neither `ct state invalid drop` nor `ct state {established,
+   * related} accept` matches them: replies are judged by the other rules like any new packet.
    */
   function seed003() {
     const r = routerRig();
@@ -195,6 +195,24 @@ describe('traces explain every decision', () => {
       'prerouting: chain mangle-prerouting policy accept',
       'forward: chain filter-forward policy drop',
       'forward: drop: forward-drop',
+    ]);
+  });
+
+  it('two base chains on one hook: each record is explained by the chain that wrote it', () => {
+    const r = routerRig();
+    r.engine.hooks.prerouting.programs.push({ run: () => 0 }); // someone else's program comes first
+    withRuleset(r, [
+      chain(0, 'filter-pre', 'prerouting', [rule({ proto: 17 }, mark(2, 2))], { priority: 0 }),
+      chain(1, 'mangle-pre', 'prerouting', [rule({}, mark(1, 1))], { priority: -150 }),
+    ]);
+    r.engine.pipe.tracer.arm(1);
+    fromLan(r, udp({ src: '10.1.0.33', dst: '198.51.100.7' }, 40000, 53));
+    const [p] = r.engine.pipe.drainTrace();
+    expect(p!.steps.filter((s) => s.stage === 'prerouting').map((s) => s.text)).toEqual([
+      'chain mangle-pre rule 1 (any packet): mark set mark & 0xfffffffe | 0x1',
+      'chain mangle-pre policy accept',
+      'chain filter-pre rule 1 (proto udp): mark set mark & 0xfffffffd | 0x2',
+      'chain filter-pre policy accept',
     ]);
   });
 

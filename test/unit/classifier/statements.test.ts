@@ -180,7 +180,7 @@ describe('NAT statements record a request for the NAT stage and accept', () => {
       natPortMax: 29999,
     });
     expect(seen[1]).toMatchObject({ natKind: NAT_MASQUERADE, natAddr: 0, natPortMin: 0, natPortMax: 0 });
-    // Until the NAT stage lands the packet leaves untranslated.
+    // This rig runs no conntrack/NAT stage, so the packets leave untranslated.
     expect(r.sent('wan').length).toBe(2);
   });
 });
