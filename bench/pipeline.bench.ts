@@ -13,7 +13,10 @@ import { DiscardPort } from '../src/dataplane/ports/discard-port.js';
 import { arpReply, icmpEcho, ipFrame, udp } from '../test/helpers/frames.js';
 import { bench, table } from './harness.js';
 
-const cfg = await loadConfig('examples/brouter.yaml');
+const full = await loadConfig('examples/brouter.yaml');
+/** The same router without its masquerade chain: no NAT, so no connection tracking either. */
+const noNat = { ...full, chains: full.chains.filter((c) => c.type !== 'nat') };
+let cfg = full;
 const ETH1_MAC = '02:00:00:00:00:e1';
 const ETH0_MAC = '02:00:00:00:00:e0';
 const CLIENT = '0a:00:00:00:00:35';
@@ -95,10 +98,12 @@ function run(sizes: number[], label: string) {
 
 const rows = [];
 const imix = [64, 64, 64, 64, 64, 64, 64, 576, 576, 576, 576, 1500];
-for (const [sizes, label] of [
-  [[64], '64-byte UDP'],
-  [imix, 'IMIX 7:4:1 (64/576/1500)'],
+for (const [config, sizes, label] of [
+  [noNat, [64], '64-byte UDP, mark rule + policy route (no NAT)'],
+  [full, [64], '64-byte UDP, + masquerade (conntrack on)'],
+  [full, imix, 'IMIX 7:4:1 (64/576/1500), + masquerade'],
 ] as const) {
+  cfg = config;
   const r = run([...sizes], label);
   rows.push(await bench(`brouter pipeline, ${label}`, r.step, { inner: 256 * 2000, samples: 7 }));
   r.engine.pipe.resetRuntime();

@@ -602,7 +602,7 @@ export class DhcpRelay extends Stage {
     // A lease is bound (DHCPACK, or a BOOTP reply, RFC 951): learn where the host lives.
     if ((type === DHCPACK || type === 0) && unicast && yiaddr !== 0)
       this.learn(pipe, s, yiaddr, chaddr, port);
-    pipe.next(this.transmit, s);
+    pipe.nextId(this.transmit.id, s);
   }
 
   /**

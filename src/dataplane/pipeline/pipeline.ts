@@ -59,7 +59,15 @@ export class Pipeline {
 
   /** Queues slot for `stage`. */
   next(stage: Stage, slot: number): void {
-    const id = stage.id;
+    this.nextId(stage.id, slot);
+  }
+
+  /**
+   * Queues slot for the stage with id `id`. The hot path uses this form: reading `stage.id` inside
+   * the dispatcher would see every stage class (a megamorphic property load per packet), while
+   * `this.next.id` at the call site sees only the one class wired there.
+   */
+  nextId(id: number, slot: number): void {
     this.queues[id]![this.counts[id]!++] = slot;
     this.pending++;
   }

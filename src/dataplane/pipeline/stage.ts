@@ -2,7 +2,7 @@
  * A stage does one thing to a vector of packets (a Click element, a VPP node, a Snabb app).
  *
  * `process` receives the slots queued for it. For each slot it must do exactly one of:
- * `pipe.next(stage, slot)` (hand it on), `pipe.drop(slot, reason)` (count and discard), or
+ * `pipe.nextId(stage.id, slot)` (hand it on), `pipe.drop(slot, reason)` (count and discard), or
  * `pipe.consume(slot)` (it was absorbed: delivered locally, queued for ARP, …).
  * Stages never allocate per packet; what they decide for a traced packet they record with
  * `pipe.trace(slot, this, event, …)` and explain later in `formatTrace`.

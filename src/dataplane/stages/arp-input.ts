@@ -8,6 +8,11 @@
  * remembered as a host route `sender/32 dev <port it spoke on>`, so routing knows which side each
  * neighbour lives on. A request for an address whose side is not known yet is re-asked on the
  * other proxy-ARP ports and left unanswered; the asker's retry finds the learned route.
+ *
+ * Host port (host-delivery.ts): proxy-ARP is on there, so the kernel's ARP for its gateway (or,
+ * with `default dev ferry0`, for any destination) is answered with the host port's MAC whenever
+ * the target routes out of another port, and the kernel's MAC is learned from its requests. The
+ * host port is neither asked nor learned from as a brouter leg.
  */
 
 import { NO_PORT } from '../pipeline/packet-meta.js';
@@ -113,7 +118,8 @@ export class ArpInput extends Stage {
     let e = -1;
     if (isReply && known >= 0) e = neigh.confirm(spa, port, sha, ctx.now);
     else if (known >= 0 || ownTarget || ctx.proxyArp[port] === 1) e = neigh.learn(spa, port, sha, ctx.now);
-    if (ctx.proxyArp[port] === 1 && this.hosts && this.hosts.hostPort4(spa) !== port) {
+    // The host port is not a brouter leg: the kernel's own address must not become a host route.
+    if (ctx.proxyArp[port] === 1 && this.hosts && port !== ctx.hostPort && this.hosts.hostPort4(spa) !== port) {
       this.hosts.learnHost4(spa, port);
       pipe.trace(s, this, EV_LEARNED, spa, port);
     }
@@ -150,7 +156,7 @@ export class ArpInput extends Stage {
     if (hosts && this.ctx.local.onLink(tpa, this.res.port) >= 0) {
       // Same subnet on several legs and this host's side unknown: ask on the other legs first.
       for (let p = 0; p < this.ctx.ports.length; p++) {
-        if (p !== port && this.ctx.proxyArp[p] === 1 && this.ctx.portL2[p] === 1)
+        if (p !== port && p !== this.ctx.hostPort && this.ctx.proxyArp[p] === 1 && this.ctx.portL2[p] === 1)
           this.originator.request(tpa, p, 0);
       }
       pipe.trace(s, this, EV_PROXY_ASK, tpa);
@@ -172,7 +178,7 @@ export class ArpInput extends Stage {
     b.offset[s] = eth;
     b.length[s] = 42;
     m.outPort[s] = port;
-    pipe.next(this.reply, s);
+    pipe.nextId(this.reply.id, s);
   }
 
   override formatTrace = (e: number, a: number, b: number, port: number): string => {

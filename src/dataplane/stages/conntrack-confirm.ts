@@ -52,7 +52,7 @@ export class ConntrackConfirm extends Stage {
       } else if (m.ctState[s] === CT_NEW && !this.confirm(pipe, s)) {
         continue;
       }
-      pipe.next(this.next, s);
+      pipe.nextId(this.next.id, s);
     }
   }
 

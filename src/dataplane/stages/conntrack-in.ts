@@ -58,7 +58,7 @@ export class ConntrackIn extends Stage {
     ct.table.expire(nowMs, ct.expireBudget);
     for (let k = 0; k < n; k++) {
       const s = slots[k]!;
-      if (this.track(pipe, s, nowMs)) pipe.next(this.next, s);
+      if (this.track(pipe, s, nowMs)) pipe.nextId(this.next.id, s);
       else pipe.drop(s, this.badIcmp);
     }
   }

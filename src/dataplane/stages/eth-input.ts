@@ -60,8 +60,8 @@ export class EthInput extends Stage {
       const type = eth.etherType;
       m.etherType[s] = type;
       m.l3Off[s] = eth.payloadOff;
-      if (type === ETHERTYPE_IPV4) pipe.next(this.ip4, s);
-      else if (type === ETHERTYPE_ARP) pipe.next(this.arp, s);
+      if (type === ETHERTYPE_IPV4) pipe.nextId(this.ip4.id, s);
+      else if (type === ETHERTYPE_ARP) pipe.nextId(this.arp.id, s);
       else {
         pipe.drop(s, type === ETHERTYPE_IPV6 ? this.ipv6 : this.unknownType);
         continue;

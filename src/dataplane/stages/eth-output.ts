@@ -52,7 +52,7 @@ export class EthOutput extends Stage {
         b.offset[s] = l3;
         b.length[s] = len;
         pipe.trace(s, this, EV_L3, 0, port);
-        pipe.next(this.next, s);
+        pipe.nextId(this.next.id, s);
         continue;
       }
       const target = m.nextHop[s] !== 0 ? m.nextHop[s]! : u32(d, l3 + 16);
@@ -82,7 +82,7 @@ export class EthOutput extends Stage {
           b.length[s] = len;
         }
         pipe.trace(s, this, EV_RESOLVED, target, port, Math.floor(mac / 0x1_0000_0000), mac % 0x1_0000_0000);
-        pipe.next(this.next, s);
+        pipe.nextId(this.next.id, s);
         continue;
       }
       if (r === OUT_DROP) {

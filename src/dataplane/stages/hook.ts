@@ -47,7 +47,7 @@ export class Hook extends Stage {
   process(pipe: Pipeline, slots: Uint16Array, n: number): void {
     const progs = this.programs;
     if (progs.length === 0) {
-      for (let k = 0; k < n; k++) pipe.next(this.next, slots[k]!);
+      for (let k = 0; k < n; k++) pipe.nextId(this.next.id, slots[k]!);
       return;
     }
     outer: for (let k = 0; k < n; k++) {
@@ -66,7 +66,7 @@ export class Hook extends Stage {
         }
         continue outer;
       }
-      pipe.next(this.next, s);
+      pipe.nextId(this.next.id, s);
     }
   }
 

@@ -35,7 +35,7 @@ export class Ingress extends Stage {
       const st = ports[p]!.stats;
       st.rxPackets++;
       st.rxBytes += b.length[s]!;
-      pipe.next(l2[p] === 1 ? this.eth : this.l3, s);
+      pipe.nextId(l2[p] === 1 ? this.eth.id : this.l3.id, s);
     }
   }
 }

@@ -54,7 +54,7 @@ export class Ip4Forward extends Stage {
       const mtu = mtus[m.outPort[s]!]!;
       if (m.l3Len[s]! <= mtu) {
         pipe.trace(s, this, EV_FORWARD, ip.ttl, mtu);
-        pipe.next(this.next, s);
+        pipe.nextId(this.next.id, s);
         continue;
       }
       if (ip.dontFragment) {
@@ -65,7 +65,7 @@ export class Ip4Forward extends Stage {
       // Too big but fragmentable: ip4-fragment cuts it after the postrouting hook, as Linux does
       // (so source NAT sees the whole datagram once).
       pipe.trace(s, this, EV_FORWARD, ip.ttl, mtu);
-      pipe.next(this.next, s);
+      pipe.nextId(this.next.id, s);
     }
   }
 

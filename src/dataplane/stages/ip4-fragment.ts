@@ -42,7 +42,7 @@ export class Ip4Fragment extends Stage {
       const s = slots[k]!;
       const mtu = mtus[m.outPort[s]!]!;
       if (m.l3Len[s]! <= mtu) {
-        pipe.next(this.next, s);
+        pipe.nextId(this.next.id, s);
         continue;
       }
       const pieces = this.fragment(pipe, s, mtu);

@@ -72,7 +72,7 @@ export class Ip4Input extends Stage {
       m.l3Len[s] = ip.totalLen;
       m.l4Off[s] = l3 + ip.headerLen;
       pipe.trace(s, this, EV_OK, src, ip.dst, ip.protocol, ip.ttl, ip.totalLen);
-      pipe.next(this.next, s);
+      pipe.nextId(this.next.id, s);
     }
   }
 

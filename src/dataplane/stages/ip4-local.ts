@@ -2,7 +2,9 @@
  * ip4-local: packets addressed to the router itself. Answers ICMP echo (RFC 1122 §3.2.2.6) by
  * turning the request into the reply in place; hands UDP to the services that registered a port
  * (the DHCP relay on 67); answers other UDP with ICMP port unreachable (RFC 1122 §4.1.3.1) and
- * drops what nothing here listens to.
+ * drops what nothing here listens to. With a host port (host-delivery.ts), what is for one of the
+ * host's addresses and not consumed here (anything but echo requests and UDP services) goes to
+ * the kernel instead, which answers for itself (its sockets, its port unreachables).
  */
 
 import { NO_PORT } from '../pipeline/packet-meta.js';
@@ -12,6 +14,7 @@ import { formatIpv4, setU16, setU32, u16, u32 } from '../wire/bytes.js';
 import { checksum, csumReplace16 } from '../wire/checksum.js';
 import { ICMPV4_DEST_UNREACH, ICMPV4_ECHO_REQUEST, ICMPV4_UNREACH_PORT } from '../wire/icmpv4.js';
 import { IP_PROTO_ICMP, IP_PROTO_UDP } from '../wire/ipv4.js';
+import type { HostDelivery } from './host-delivery.js';
 import type { IcmpErrors } from './icmp-errors.js';
 import type { RouterContext } from './router-context.js';
 
@@ -28,6 +31,8 @@ export class Ip4Local extends Stage {
   private readonly services: Stage[] = [];
   /** Where replies the router makes go: local-output routing. */
   output!: Stage;
+  /** host-delivery, when the router has a host port: what is for the kernel's addresses. */
+  host: HostDelivery | null = null;
 
   constructor(
     pipe: Pipeline,
@@ -55,7 +60,13 @@ export class Ip4Local extends Stage {
       const l4 = m.l4Off[s]!;
       const proto = d[l3 + 9]!;
       const fragmented = (u16(d, l3 + 6) & 0x3fff) !== 0;
-      if (proto === IP_PROTO_ICMP && !fragmented) {
+      // host port: ferry keeps echo requests and its UDP services; the rest is the kernel's.
+      const toHost = this.host !== null && this.host.isHostAddress(u32(d, l3 + 16));
+      if (
+        proto === IP_PROTO_ICMP &&
+        !fragmented &&
+        (!toHost || (l4 + 8 <= l3 + m.l3Len[s]! && d[l4] === ICMPV4_ECHO_REQUEST))
+      ) {
         this.icmpLocal(pipe, s, l3, l4);
         continue;
       }
@@ -63,11 +74,15 @@ export class Ip4Local extends Stage {
         const svc = this.udpService[u16(d, l4 + 2)]!;
         if (svc >= 0) {
           pipe.trace(s, this, EV_UDP_SERVICE, u16(d, l4 + 2));
-          pipe.next(this.services[svc]!, s);
+          pipe.nextId(this.services[svc]!.id, s);
           continue;
         }
-        if (!this.ctx.local.isBroadcast(u32(d, l3 + 16)))
+        if (!toHost && !this.ctx.local.isBroadcast(u32(d, l3 + 16)))
           this.icmp.send(pipe, s, ICMPV4_DEST_UNREACH, ICMPV4_UNREACH_PORT);
+      }
+      if (toHost) {
+        pipe.nextId(this.host!.id, s);
+        continue;
       }
       pipe.drop(s, this.noListener);
     }
@@ -103,7 +118,7 @@ export class Ip4Local extends Stage {
     // From here on the packet is the router's own: no ICMP errors about it, routed as local output.
     m.inPort[s] = NO_PORT;
     m.outPort[s] = NO_PORT;
-    pipe.next(this.output, s);
+    pipe.nextId(this.output.id, s);
   }
 
   override formatTrace = (e: number, a: number, b: number): string =>

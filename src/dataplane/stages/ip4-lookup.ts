@@ -64,7 +64,7 @@ export class Ip4Lookup extends Stage {
       const dst = u32(d, l3 + 16);
       if (local.find(dst) >= 0 || local.isBroadcast(dst)) {
         pipe.trace(s, this, EV_LOCAL, dst);
-        pipe.next(this.local, s);
+        pipe.nextId(this.local.id, s);
         continue;
       }
       if (dst >>> 28 === 14) {
@@ -96,7 +96,7 @@ export class Ip4Lookup extends Stage {
       }
       m.outPort[s] = res.port;
       m.nextHop[s] = res.nextHop;
-      pipe.next(this.forward, s);
+      pipe.nextId(this.forward.id, s);
     }
   }
 

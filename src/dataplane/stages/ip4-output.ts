@@ -13,6 +13,8 @@ import { newRouteResult, RT_UNICAST } from './route-result.js';
 import type { RouterContext } from './router-context.js';
 
 const EV_ROUTE = 1;
+/** `ip route show table local`: where the kernel keeps its own addresses' routes. */
+const TABLE_LOCAL_ID = 255;
 
 export class Ip4Output extends Stage {
   readonly name = 'ip4-output';
@@ -32,14 +34,24 @@ export class Ip4Output extends Stage {
     const d = pipe.batch.data;
     const m = pipe.meta;
     const res = this.res;
+    const hostPort = this.ctx.hostPort;
     for (let k = 0; k < n; k++) {
       const s = slots[k]!;
       if (m.outPort[s] !== NO_PORT) {
-        pipe.next(this.next, s);
+        pipe.nextId(this.next.id, s);
         continue;
       }
       const l3 = m.l3Off[s]!;
       const dst = u32(d, l3 + 16);
+      // host port: the kernel's addresses are reached through its TAP, even one that is also
+      // another port's (the local table would name that port).
+      if (hostPort !== NO_PORT && this.ctx.hostAddrs.find(dst) >= 0) {
+        m.outPort[s] = hostPort;
+        m.nextHop[s] = 0;
+        pipe.trace(s, this, EV_ROUTE, dst, TABLE_LOCAL_ID, hostPort, 0);
+        pipe.nextId(this.next.id, s);
+        continue;
+      }
       if (
         !this.ctx.routes.lookup4(dst, u32(d, l3 + 12), m.mark[s]!, NO_PORT, res) ||
         res.type !== RT_UNICAST
@@ -52,7 +64,7 @@ export class Ip4Output extends Stage {
       m.table[s] = res.table;
       m.rule[s] = res.rule;
       pipe.trace(s, this, EV_ROUTE, dst, res.table, res.port, res.nextHop);
-      pipe.next(this.next, s);
+      pipe.nextId(this.next.id, s);
     }
   }
 

@@ -33,7 +33,7 @@ export class L3Input extends Stage {
       m.l3Off[s] = b.offset[s]!;
       if (version === 4) {
         m.etherType[s] = ETHERTYPE_IPV4;
-        pipe.next(this.ip4, s);
+        pipe.nextId(this.ip4.id, s);
       } else pipe.drop(s, version === 6 ? this.ipv6 : this.badVersion);
     }
   }

@@ -60,7 +60,7 @@ export class NatDst extends Stage {
       } else if (m.ctState[s] === CT_NEW && m.natKind[s] === NAT_DNAT) {
         this.dnat(pipe, s, d);
       }
-      pipe.next(this.next, s);
+      pipe.nextId(this.next.id, s);
     }
   }
 

@@ -77,7 +77,7 @@ export class NatSrc extends Stage {
       } else if (m.ctState[s] === CT_NEW && !this.snat(pipe, s, d)) {
         continue;
       }
-      pipe.next(this.next, s);
+      pipe.nextId(this.next.id, s);
     }
   }
 

@@ -4,6 +4,7 @@
  * per engine; stages keep a reference and read it per packet.
  */
 import { NeighbourTable } from '../neighbour/table.js';
+import { NO_PORT } from '../pipeline/packet-meta.js';
 import type { Port } from '../ports/port.js';
 import { LocalAddresses } from './local-addresses.js';
 import { OriginatedBatch } from './originator.js';
@@ -17,6 +18,12 @@ export class RouterContext {
   /** 1 when the port answers ARP for addresses routed out of another port (RFC 1027). */
   readonly proxyArp: Uint8Array;
   readonly local = new LocalAddresses();
+  /**
+   * The host port (the kernel's TAP, linux-cp style), NO_PORT when there is none, and the
+   * addresses the kernel carries on it (they may repeat other ports' addresses).
+   */
+  hostPort = NO_PORT;
+  readonly hostAddrs = new LocalAddresses(16);
   readonly neighbours: NeighbourTable;
   /** Engine time in seconds: the capture's clock in replay, the wall clock live. */
   now = 0;
