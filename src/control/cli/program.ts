@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerCheck } from './check.js';
+import { registerConntrack } from './conntrack.js';
 import { type CliIO, type CommandResult, processIO } from './io.js';
 import { registerReplay } from './replay.js';
 import { registerTrace } from './trace.js';
@@ -20,6 +21,7 @@ export function createProgram(io: CliIO, result: CommandResult): Command {
   registerCheck(program, io, result);
   registerReplay(program, io, result);
   registerTrace(program, io, result);
+  registerConntrack(program, io, result);
   return program;
 }
 

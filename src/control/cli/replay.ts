@@ -6,7 +6,8 @@
  * `OUTDIR/<port>.pcap` (Ethernet for L2 ports, raw IP for TUN ports). Packet timestamps drive the
  * clock, so a replay is deterministic. `OUTDIR/summary.json` holds per-port MAC and rx/tx counts
  * and drops by reason; `--trace` writes every packet's path through the stages as JSON lines
- * (read them with `ferry trace FILE`).
+ * (read them with `ferry trace FILE`). When the config tracks connections, `OUTDIR/conntrack.json`
+ * holds the flows left at the end (read it with `ferry conntrack --from FILE`).
  */
 import { createWriteStream, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -26,6 +27,7 @@ import { buildRouter } from '../build-router.js';
 import { ConfigError, formatIssue } from '../config/errors.js';
 import { loadConfig } from '../config/loader.js';
 import type { FerryConfig, PortConfig } from '../config/types.js';
+import { snapshotConntrack } from '../conntrack/records.js';
 import { toRecord } from '../trace/record.js';
 import type { CliIO, CommandResult } from './io.js';
 
@@ -155,6 +157,11 @@ export async function runReplay(inputs: string[], o: ReplayOpts, io: CliIO): Pro
       errors: result.errors.map((e) => `${names[e.port]}: ${e.error.message}`),
     };
     await writeFile(join(o.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    // The flows left at the end, for `ferry conntrack --from OUTDIR/conntrack.json`.
+    if (engine.conntrack) {
+      const snap = snapshotConntrack(engine.conntrack, Math.round(engine.ctx.now * 1000));
+      await writeFile(join(o.out, 'conntrack.json'), `${JSON.stringify(snap, null, 2)}\n`);
+    }
     const dropped = Object.values(summary.drops).reduce((a, b) => a + b, 0);
     io.out(
       `replayed ${result.packets} packets in ${result.batches} batches; ${Object.entries(summary.ports)

@@ -188,7 +188,11 @@ export class TcpTracker {
       table.hasStatus(flow, CT_SEEN_REPLY)
     )
       table.setStatusBits(flow, CT_ASSURED);
-    table.setTimeout(flow, nowMs, this.timeoutOf(next));
+    let secs = this.timeoutOf(next);
+    // A RST ends the session after tcp-close (RFC 7857 §2) but never lengthens it: a RST sent in
+    // answer to an inbound packet must not refresh the mapping (RFC 7857 §7.1).
+    if (cls === PKT_RST) secs = Math.max(0, Math.min(secs, (table.deadline(flow) - nowMs) / 1000));
+    table.setTimeout(flow, nowMs, secs);
     return TCP_OK;
   }
 

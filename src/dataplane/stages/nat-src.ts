@@ -12,7 +12,7 @@
 
 import { CT_NEW, CT_RELATED } from '../../control/config/types.js';
 import { type Conntrack, PEND_DNAT, PEND_SNAT } from '../conntrack/conntrack.js';
-import { CT_NAT_DST, CT_NAT_SRC } from '../conntrack/flow-layout.js';
+import { CT_NAT_DST, CT_NAT_SRC, CT_SEEN_REPLY } from '../conntrack/flow-layout.js';
 import { NAT_EXHAUSTED, NAT_P_ICMP, NAT_P_TCP, NAT_P_UDP } from '../conntrack/nat-pool.js';
 import { rewriteAddrPort, rewriteQuoted } from '../conntrack/nat-rewrite.js';
 import { NAT_MASQUERADE, NAT_SNAT } from '../pipeline/packet-meta.js';
@@ -129,10 +129,29 @@ export class NatSrc extends Stage {
         (pp === NAT_P_ICMP ? (port << 16) | (r[k + 2]! & 0xffff) : (r[k + 2]! & 0xffff0000) | port) >>> 0;
     }
     r[k + 1] = ext;
+    this.supersedeUnsolicited(r, k, proto);
     ct.pNat[s]! |= PEND_SNAT;
     rewriteAddrPort(d, l3, m.l4Off[s]!, proto, SRC, ext, port, true);
     pipe.trace(s, this, EV_SNAT, ext, port);
     return true;
+  }
+
+  /**
+   * RFC 5382 REQ-4: when an outbound SYN is translated to the tuple of an unsolicited inbound SYN
+   * that came first (TCP hole punching; likewise UDP), the inbound SYN is silently dropped and
+   * the outbound one goes through. That earlier packet was addressed to the router itself, nothing
+   * answered it, yet its flow was confirmed at input and owns the tuple the new flow's replies will
+   * carry; left there, the outbound SYN would be dropped as an insert clash. So an unreplied flow
+   * to one of the router's addresses gives its tuple up to the translated flow. A flow that was
+   * answered (a service of the router's own) is kept, and the clash drops the new packet as before.
+   */
+  private supersedeUnsolicited(r: Uint32Array, k: number, proto: number): void {
+    const table = this.ct.table;
+    const h = table.lookup(r[k]! | 0, r[k + 1]! | 0, r[k + 2]! >>> 16, r[k + 2]! & 0xffff, proto);
+    if (h < 0 || (h & 1) !== 0) return;
+    const f = h >>> 1;
+    if (table.hasStatus(f, CT_SEEN_REPLY) || this.ctx.local.find(table.dst(h)) < 0) return;
+    table.remove(f);
   }
 
   override formatTrace = (e: number, addr: number, port: number): string =>
