@@ -5,6 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { LINKTYPE_ETHERNET, LINKTYPE_RAW, PcapWriter } from '../../src/dataplane/pcap/index.js';
+import { tcp } from '../../test/helpers/classifier-rig.js';
 import { arpReply, arpRequest, icmpEcho, ipFrame, udp } from '../../test/helpers/frames.js';
 
 type Frame = [seconds: number, bytes: Uint8Array];
@@ -89,6 +90,52 @@ const T0 = 0;
     // A host that never answers ARP: three requests, then ICMP host unreachable.
     [T0 + 0.5, ipFrame(LAN, HOST, udp({ src: '10.1.0.33', dst: '10.1.0.99' }, 4001, 9))],
     [T0 + 5.0, ipFrame(LAN, HOST, icmpEcho({ src: '10.1.0.33', dst: '10.1.0.1' }, 3))],
+  ]);
+}
+// ---- host-port: examples/brouter.yaml's host port (ferry0, 192.168.0.125 like eth0), linux-cp style ----
+{
+  const dir = 'fixtures/replay/host-port/in';
+  await mkdir(dir, { recursive: true });
+  const ETH0 = '02:00:00:00:00:e0';
+  const HOSTP = '02:00:00:00:00:f0'; // ferry's side of the TAP
+  const KERNEL = '0a:00:00:00:00:c0'; // the kernel's side
+  const ISP = '0a:00:00:00:00:01';
+  const BOX = '192.168.0.125';
+  const REMOTE = '203.0.113.9';
+  await write(`${dir}/host.pcap`, [
+    // The kernel resolves its gateway: side unknown at first (ferry asks the legs), then answered.
+    [T0 + 0.0, arpRequest(KERNEL, BOX, '192.168.0.1')],
+    [T0 + 1.0, arpRequest(KERNEL, BOX, '192.168.0.1')],
+    // sshd's SYN-ACK, then a DNS query from the box's resolver.
+    [
+      T0 + 1.11,
+      ipFrame(
+        HOSTP,
+        KERNEL,
+        tcp({ src: BOX, dst: REMOTE }, 22, 40000, { seq: 5000, ack: 1001, flags: 0x12 }),
+      ),
+    ],
+    [T0 + 1.4, ipFrame(HOSTP, KERNEL, udp({ src: BOX, dst: '1.1.1.1' }, 53000, 53, 30))],
+  ]);
+  await write(`${dir}/eth0.pcap`, [
+    // The ISP router answers the question ferry asked on eth0 for the kernel.
+    [T0 + 0.1, arpReply(ISP, '192.168.0.1', ETH0, BOX)],
+    // SSH to the box from the Internet: SYN, then the ACK of the handshake.
+    [T0 + 1.1, ipFrame(ETH0, ISP, tcp({ src: REMOTE, dst: BOX, ttl: 50 }, 40000, 22, { seq: 1000 }))],
+    [
+      T0 + 1.12,
+      ipFrame(
+        ETH0,
+        ISP,
+        tcp({ src: REMOTE, dst: BOX, ttl: 50 }, 40000, 22, { seq: 1001, ack: 5001, flags: 0x10 }),
+      ),
+    ],
+    // A ping of the box: ferry answers it itself.
+    [T0 + 1.2, ipFrame(ETH0, ISP, icmpEcho({ src: REMOTE, dst: BOX }, 9))],
+    // The ISP router asks for the box's address on eth0: ferry answers (eth0 owns it too).
+    [T0 + 1.3, arpRequest(ISP, '192.168.0.1', BOX)],
+    // The DNS answer for the box's resolver.
+    [T0 + 1.45, ipFrame(ETH0, ISP, udp({ src: '1.1.1.1', dst: BOX }, 53, 53000, 46))],
   ]);
 }
 console.log('golden inputs written');

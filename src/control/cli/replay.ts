@@ -115,7 +115,9 @@ export async function runReplay(inputs: string[], o: ReplayOpts, io: CliIO): Pro
       sources.push({ port: p.index, reader });
     }
 
-    const { engine } = buildRouter(cfg, ports);
+    // No DHCP clients in a replay: their random transaction ids would make it non-deterministic
+    // (and they would write lease files); the relay, a pure function of its input, does run.
+    const { engine } = buildRouter(cfg, ports, { dhcpClient: false });
     const trace = o.trace ? createWriteStream(o.trace) : null;
     const names = cfg.ports.map((p) => p.name);
     const bar =

@@ -10,6 +10,10 @@
  * With `conntrack` set: conntrack-in before prerouting, nat-dst after it, conntrack-confirm-in
  * before ip4-local, conntrack-out between ip4-output and output, nat-src + conntrack-confirm
  * between postrouting and ip4-fragment (netfilter's priorities -200, dstnat, confirm, srcnat).
+ *
+ * With a host port (setHostPort): host-input after ip4-input sends the kernel's packets to
+ * ip4-output (local output), and ip4-local hands what is for the kernel to host-delivery, which
+ * continues at ip4-fragment.
  */
 
 import type { ConntrackConfig } from '../../control/config/types.js';
@@ -27,6 +31,7 @@ import { ConntrackIn } from '../stages/conntrack-in.js';
 import { EthInput } from '../stages/eth-input.js';
 import { EthOutput } from '../stages/eth-output.js';
 import { Hook, type HookName } from '../stages/hook.js';
+import { HostDelivery, HostInput } from '../stages/host-delivery.js';
 import { IcmpErrors } from '../stages/icmp-errors.js';
 import { Ingress } from '../stages/ingress.js';
 import { Ip4Forward } from '../stages/ip4-forward.js';
@@ -67,11 +72,16 @@ export class RouterEngine {
   readonly local: Ip4Local;
   readonly fragment: Ip4Fragment;
   readonly arpIn: ArpInput;
+  /** The host port's stages (host-delivery.ts): wired by setHostPort(). */
+  readonly hostDelivery: HostDelivery;
+  private readonly hostInput: HostInput;
+  private readonly ip4In: Ip4Input;
   /** Connection tracking and NAT state, when enabled. */
   readonly conntrack: Conntrack | null;
   private spare = new OriginatedBatch();
   private lastTick = Number.NEGATIVE_INFINITY;
   private readonly neighbourFailed: NeighbourFailed;
+  private readonly tickHooks: ((now: number) => void)[] = [];
 
   constructor(
     readonly ports: Port[],
@@ -92,6 +102,9 @@ export class RouterEngine {
     const ip4In = add(new Ip4Input(pipe, ctx));
     let ip4Output: Ip4Output | null = null;
     this.icmp = new IcmpErrors(pipe, ctx, () => ip4Output!);
+    // host port: the kernel's packets leave the input path here (see setHostPort).
+    const hostDelivery = new HostDelivery(pipe, ctx, this.icmp);
+    const hostInput = add(new HostInput(ctx, hostDelivery));
     // ---- conntrack/NAT (optional): conntrack-in before prerouting, nat-dst after it, confirm
     // before local delivery, conntrack-out before output, nat-src + confirm after postrouting.
     const ct = opts.conntrack ? new Conntrack({ ...ctSettings(opts.conntrack), slots: pipe.capacity }) : null;
@@ -103,6 +116,7 @@ export class RouterEngine {
     const input = add(new Hook(pipe, 'input', this.icmp));
     const confirmIn = ct ? add(new ConntrackConfirm(pipe, ct, 'conntrack-confirm-in')) : null;
     const local = add(new Ip4Local(pipe, ctx, this.icmp));
+    add(hostDelivery);
     ip4Output = add(new Ip4Output(pipe, ctx));
     const ctOut = ct ? add(new ConntrackIn(pipe, ctx, ct, 'conntrack-out')) : null;
     const output = add(new Hook(pipe, 'output', this.icmp));
@@ -158,6 +172,32 @@ export class RouterEngine {
     this.local = local;
     this.fragment = fragment;
     this.arpIn = arpIn;
+    this.hostDelivery = hostDelivery;
+    this.hostInput = hostInput;
+    this.ip4In = ip4In;
+    hostInput.output = ip4Output;
+    hostDelivery.next = fragment;
+  }
+
+  /**
+   * Makes `port` the host port (host-delivery.ts): the kernel's TAP. Packets for its addresses
+   * that ferry does not consume are delivered there, the kernel's packets take the local-output
+   * path, and proxy-ARP answers the kernel for whatever routes out of another port.
+   */
+  setHostPort(port: number): void {
+    const ctx = this.ctx;
+    if (ctx.hostPort === port) return;
+    if (ctx.hostPort !== NO_PORT) throw new Error('setHostPort: the router already has a host port');
+    ctx.hostPort = port;
+    ctx.proxyArp[port] = 1;
+    this.hostInput.next = this.ip4In.next;
+    this.ip4In.next = this.hostInput;
+    this.local.host = this.hostDelivery;
+  }
+
+  /** Registers an address the kernel carries on the host port (it may also be another port's). */
+  addHostAddress(addr: number, prefixLen: number): void {
+    this.ctx.hostAddrs.add(addr, prefixLen, this.ctx.hostPort);
   }
 
   /**
@@ -209,6 +249,7 @@ export class RouterEngine {
       else if (kind === ACT_UNICAST_REQUEST) this.arpOut.request(neigh.ip[e]!, port, neigh.mac[e]!);
       else if (kind === ACT_FAILED) this.failQueue(e, port);
     }
+    for (const fn of this.tickHooks) fn(now);
     this.runOriginated();
   }
 
@@ -270,6 +311,19 @@ export class RouterEngine {
   /** Registers an address of the router on a port. */
   addAddress(addr: number, prefixLen: number, port: number): void {
     this.ctx.local.add(addr, prefixLen, port);
+  }
+
+  /** Withdraws an address of the router from a port (a DHCP lease lost); false if it was not there. */
+  removeAddress(addr: number, port: number): boolean {
+    return this.ctx.local.remove(addr, port);
+  }
+
+  /**
+   * Control-plane timers (the DHCP client): called on every tick with the engine clock, after the
+   * neighbour timers; what they originate runs in the same tick.
+   */
+  onTick(fn: (now: number) => void): void {
+    this.tickHooks.push(fn);
   }
 
   setProxyArp(port: number, on: boolean): void {

@@ -119,7 +119,12 @@ export class ArpInput extends Stage {
     if (isReply && known >= 0) e = neigh.confirm(spa, port, sha, ctx.now);
     else if (known >= 0 || ownTarget || ctx.proxyArp[port] === 1) e = neigh.learn(spa, port, sha, ctx.now);
     // The host port is not a brouter leg: the kernel's own address must not become a host route.
-    if (ctx.proxyArp[port] === 1 && this.hosts && port !== ctx.hostPort && this.hosts.hostPort4(spa) !== port) {
+    if (
+      ctx.proxyArp[port] === 1 &&
+      this.hosts &&
+      port !== ctx.hostPort &&
+      this.hosts.hostPort4(spa) !== port
+    ) {
       this.hosts.learnHost4(spa, port);
       pipe.trace(s, this, EV_LEARNED, spa, port);
     }

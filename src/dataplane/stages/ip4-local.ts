@@ -61,7 +61,7 @@ export class Ip4Local extends Stage {
       const proto = d[l3 + 9]!;
       const fragmented = (u16(d, l3 + 6) & 0x3fff) !== 0;
       // host port: ferry keeps echo requests and its UDP services; the rest is the kernel's.
-      const toHost = this.host !== null && this.host.isHostAddress(u32(d, l3 + 16));
+      const toHost = this.host?.isHostAddress(u32(d, l3 + 16)) === true;
       if (
         proto === IP_PROTO_ICMP &&
         !fragmented &&

@@ -26,6 +26,22 @@ export class LocalAddresses {
     this.port[this.count++] = port;
   }
 
+  /**
+   * Removes `addr` from `port` (a DHCP lease lost); later entries move down one place, so the
+   * first address left on a port stays its primary. Returns whether it was there.
+   */
+  remove(addr: number, port: number): boolean {
+    let i = 0;
+    while (i < this.count && !(this.addr[i] === addr && this.port[i] === port)) i++;
+    if (i === this.count) return false;
+    this.addr.copyWithin(i, i + 1, this.count);
+    this.prefixLen.copyWithin(i, i + 1, this.count);
+    this.port.copyWithin(i, i + 1, this.count);
+    this.bcast.copyWithin(i, i + 1, this.count);
+    this.count--;
+    return true;
+  }
+
   /** Index of the entry holding exactly `a`, or -1. */
   find(a: number): number {
     for (let i = 0; i < this.count; i++) if (this.addr[i] === a) return i;

@@ -15,7 +15,7 @@ const cases = goldenCases();
 
 describe('golden replays', () => {
   it('has cases to run', () => {
-    expect(cases.map((c) => c.name).sort()).toEqual(['brouter', 'routing']);
+    expect(cases.map((c) => c.name).sort()).toEqual(['brouter', 'host-port', 'routing']);
   });
 
   for (const c of cases) {
@@ -46,6 +46,14 @@ describe('golden replays', () => {
       }
     });
   }
+
+  it('host-port: the kernel got the SSH and DNS packets, its replies left eth0, nothing else was lost', async () => {
+    const s = JSON.parse(await readFile('fixtures/replay/host-port/expected/summary.json', 'utf8'));
+    // host: the proxy-ARP reply for its gateway, the SYN, the ACK, the DNS answer.
+    expect(s.ports.host).toMatchObject({ rx: 4, tx: 4 });
+    // The only drop: the kernel's first ARP, while the gateway's side was being asked for.
+    expect(s.drops).toEqual({ 'arp-not-for-us': 1 });
+  });
 
   it('brouter: what the summary says matches the seed-000 behaviour', async () => {
     const s = JSON.parse(await readFile('fixtures/replay/brouter/expected/summary.json', 'utf8'));
