@@ -112,8 +112,12 @@ for (const size of [64, 1500]) {
   const t = frame(size, IP_PROTO_TCP);
   rows.push(await bench(`decode eth+ipv4+udp, ${size} B`, (n) => decode(u, n)));
   rows.push(await bench(`decode eth+ipv4+tcp, ${size} B`, (n) => decode(t, n)));
-  rows.push(await bench(`NAT rewrite src+port+TTL (RFC 1624), udp ${size} B`, (n) => natRewrite(u.slice(), n)));
-  rows.push(await bench(`NAT rewrite src+port+TTL (RFC 1624), tcp ${size} B`, (n) => natRewrite(t.slice(), n)));
+  rows.push(
+    await bench(`NAT rewrite src+port+TTL (RFC 1624), udp ${size} B`, (n) => natRewrite(u.slice(), n)),
+  );
+  rows.push(
+    await bench(`NAT rewrite src+port+TTL (RFC 1624), tcp ${size} B`, (n) => natRewrite(t.slice(), n)),
+  );
   rows.push(
     await bench(`full L4 checksum verify, udp ${size} B`, (n) => fullVerify(u, n), {
       inner: size > 100 ? 100_000 : 1_000_000,

@@ -26,11 +26,11 @@ import type { Rib } from '../../dataplane/route/rib.js';
 import { RouteType } from '../../dataplane/route/store.js';
 import type { RoutingTable } from '../../dataplane/route/table.js';
 import { ORIGINATED_SLOT_BYTES } from '../../dataplane/stages/originator.js';
-import { formatMac, setU16, setU32, setU48, u16, u32 } from '../../dataplane/wire/bytes.js';
-import { checksum, pseudoSumV4, verify } from '../../dataplane/wire/checksum.js';
+import { formatMac, setU16, setU48, u16, u32 } from '../../dataplane/wire/bytes.js';
+import { pseudoSumV4, verify } from '../../dataplane/wire/checksum.js';
 import { ETH_HEADER_LEN, ETHERTYPE_IPV4 } from '../../dataplane/wire/ethernet.js';
 import { IP_PROTO_UDP, IPV4_HEADER_LEN } from '../../dataplane/wire/ipv4.js';
-import { UDP_HEADER_LEN } from '../../dataplane/wire/udp.js';
+import { emitIpv4Udp, UDP_HEADER_LEN } from '../../dataplane/wire/udp.js';
 import type { FerryConfig } from '../config/types.js';
 import {
   BROADCAST,
@@ -114,27 +114,9 @@ class EngineHost implements DhcpClientHost {
   }
 
   private writeIpUdp(d: Uint8Array, at: number, src: number, dst: number, msg: Uint8Array): void {
-    const udpLen = UDP_HEADER_LEN + msg.length;
     this.ipId = (this.ipId + 1) & 0xffff;
-    d[at] = 0x45;
-    d[at + 1] = 0;
-    setU16(d, at + 2, IPV4_HEADER_LEN + udpLen);
-    setU16(d, at + 4, this.ipId);
-    setU16(d, at + 6, 0);
-    d[at + 8] = TTL;
-    d[at + 9] = IP_PROTO_UDP;
-    setU16(d, at + 10, 0);
-    setU32(d, at + 12, src);
-    setU32(d, at + 16, dst);
-    setU16(d, at + 10, checksum(d, at, IPV4_HEADER_LEN));
-    const u = at + IPV4_HEADER_LEN;
-    setU16(d, u, BOOTPC);
-    setU16(d, u + 2, BOOTPS);
-    setU16(d, u + 4, udpLen);
-    setU16(d, u + 6, 0);
-    d.set(msg, u + UDP_HEADER_LEN);
-    // A computed 0 goes as all ones: 0 means "no checksum" (RFC 768).
-    setU16(d, u + 6, checksum(d, u, udpLen, pseudoSumV4(src, dst, IP_PROTO_UDP, udpLen)) || 0xffff);
+    d.set(msg, at + IPV4_HEADER_LEN + UDP_HEADER_LEN);
+    emitIpv4Udp(d, at, src, dst, BOOTPC, BOOTPS, msg.length, TTL, this.ipId);
   }
 
   install(l: Lease): void {

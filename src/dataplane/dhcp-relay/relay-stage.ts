@@ -30,7 +30,7 @@ import { ORIGINATED_SLOT_BYTES } from '../stages/originator.js';
 import { type HostRouteLearner, newRouteResult, RT_UNICAST } from '../stages/route-result.js';
 import type { RouterContext } from '../stages/router-context.js';
 import { formatIpv4, formatMac, setU16, setU32, setU48, u16, u32 } from '../wire/bytes.js';
-import { checksum, pseudoSumV4, verify } from '../wire/checksum.js';
+import { pseudoSumV4, verify } from '../wire/checksum.js';
 import {
   BOOTREQUEST,
   DHCP_OPT_RELAY_AGENT_INFO,
@@ -49,7 +49,7 @@ import {
 import { WireError, wireErrorName } from '../wire/errors.js';
 import { ETH_HEADER_LEN, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import { IP_PROTO_UDP, IPV4_HEADER_LEN } from '../wire/ipv4.js';
-import { UDP_HEADER_LEN } from '../wire/udp.js';
+import { emitIpv4Udp, UDP_HEADER_LEN } from '../wire/udp.js';
 import {
   appendAgentInfo,
   encodeAgentInfo,
@@ -678,26 +678,8 @@ export class DhcpRelay extends Stage {
     dport: number,
     payloadLen: number,
   ): void {
-    const udpLen = UDP_HEADER_LEN + payloadLen;
     this.ipId = (this.ipId + 1) & 0xffff;
-    buf[at] = 0x45;
-    buf[at + 1] = 0;
-    setU16(buf, at + 2, IPV4_HEADER_LEN + udpLen);
-    setU16(buf, at + 4, this.ipId);
-    setU16(buf, at + 6, 0);
-    buf[at + 8] = RELAY_TTL;
-    buf[at + 9] = IP_PROTO_UDP;
-    setU16(buf, at + 10, 0);
-    setU32(buf, at + 12, src);
-    setU32(buf, at + 16, dst);
-    setU16(buf, at + 10, checksum(buf, at, IPV4_HEADER_LEN));
-    const u = at + IPV4_HEADER_LEN;
-    setU16(buf, u, sport);
-    setU16(buf, u + 2, dport);
-    setU16(buf, u + 4, udpLen);
-    setU16(buf, u + 6, 0);
-    // A computed 0 is sent as all ones: 0 means "no checksum" (RFC 768).
-    setU16(buf, u + 6, checksum(buf, u, udpLen, pseudoSumV4(src, dst, IP_PROTO_UDP, udpLen)) || 0xffff);
+    emitIpv4Udp(buf, at, src, dst, sport, dport, payloadLen, RELAY_TTL, this.ipId);
   }
 
   override formatTrace = (e: number, a: number, b: number, c: number, d: number, x: number): string => {

@@ -8,8 +8,8 @@
  * the caller computes with `pseudoSumV4` / `pseudoSumV6` from `checksum.ts`, so this module does
  * not depend on the IP layer.
  */
-import { EMPTY, setU16, u16 } from './bytes.js';
-import { checksum, patch16, patch32, verify } from './checksum.js';
+import { EMPTY, setU16, setU32, u16 } from './bytes.js';
+import { checksum, patch16, patch32, pseudoSumV4, verify } from './checksum.js';
 import { WireError } from './errors.js';
 
 export const UDP_SRC_PORT = 0;
@@ -156,4 +156,42 @@ export function emitUdp(r: UdpRepr, buf: Uint8Array, off: number, pseudoSum: num
   buf.set(r.payload, off + UDP_HEADER_LEN);
   if (pseudoSum !== null) setU16(buf, off + UDP_CHECKSUM, checksum(buf, off, n, pseudoSum) || 0xffff);
   return n;
+}
+
+/**
+ * Writes an IPv4 header (no options, DF clear) and a UDP header at buf[at..] in front of a
+ * `payloadLen`-byte payload already in place after them, with both checksums — what a router
+ * that originates UDP (the DHCP relay, the DHCP client) sends. Returns the datagram's length.
+ * A computed UDP checksum of 0 is sent as all ones: 0 means "no checksum" (RFC 768).
+ */
+export function emitIpv4Udp(
+  buf: Uint8Array,
+  at: number,
+  src: number,
+  dst: number,
+  sport: number,
+  dport: number,
+  payloadLen: number,
+  ttl: number,
+  id: number,
+): number {
+  const udpLen = UDP_HEADER_LEN + payloadLen;
+  buf[at] = 0x45;
+  buf[at + 1] = 0;
+  setU16(buf, at + 2, 20 + udpLen);
+  setU16(buf, at + 4, id);
+  setU16(buf, at + 6, 0);
+  buf[at + 8] = ttl;
+  buf[at + 9] = UDP_PROTO;
+  setU16(buf, at + 10, 0);
+  setU32(buf, at + 12, src);
+  setU32(buf, at + 16, dst);
+  setU16(buf, at + 10, checksum(buf, at, 20));
+  const u = at + 20;
+  setU16(buf, u, sport);
+  setU16(buf, u + 2, dport);
+  setU16(buf, u + 4, udpLen);
+  setU16(buf, u + 6, 0);
+  setU16(buf, u + 6, checksum(buf, u, udpLen, pseudoSumV4(src, dst, UDP_PROTO, udpLen)) || 0xffff);
+  return 20 + udpLen;
 }
