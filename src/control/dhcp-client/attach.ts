@@ -26,8 +26,10 @@ import type { Rib } from '../../dataplane/route/rib.js';
 import { RouteType } from '../../dataplane/route/store.js';
 import type { RoutingTable } from '../../dataplane/route/table.js';
 import { ORIGINATED_SLOT_BYTES } from '../../dataplane/stages/originator.js';
-import { formatMac, setU16, setU48, u16, u32 } from '../../dataplane/wire/bytes.js';
+import { formatIpv4, formatMac, setU16, setU48, u16, u32 } from '../../dataplane/wire/bytes.js';
 import { pseudoSumV4, verify } from '../../dataplane/wire/checksum.js';
+import { Dhcpv4View } from '../../dataplane/wire/dhcpv4.js';
+import { WireError } from '../../dataplane/wire/errors.js';
 import { ETH_HEADER_LEN, ETHERTYPE_IPV4 } from '../../dataplane/wire/ethernet.js';
 import { IP_PROTO_UDP, IPV4_HEADER_LEN } from '../../dataplane/wire/ipv4.js';
 import { emitIpv4Udp, UDP_HEADER_LEN } from '../../dataplane/wire/udp.js';
@@ -157,8 +159,13 @@ class EngineHost implements DhcpClientHost {
 }
 
 /** ip4-local's UDP 68 service: checks the datagram and hands the payload to its port's client. */
+const EV_REPLY = 1;
+const DHCP_NAMES = ['BOOTP', 'DISCOVER', 'OFFER', 'REQUEST', 'DECLINE', 'ACK', 'NAK', 'RELEASE', 'INFORM'];
+
 export class DhcpClientStage extends Stage {
   readonly name = 'dhcp-client';
+  /** Decodes replies for the trace only (the client parses its own copy). */
+  private readonly view = new Dhcpv4View();
   private readonly badLength: number;
   private readonly badChecksum: number;
   private readonly notFromServer: number;
@@ -208,11 +215,23 @@ export class DhcpClientStage extends Stage {
         pipe.drop(s, this.noClient);
         continue;
       }
+      if (
+        m.traceId[s] !== 0 &&
+        this.view.wrap(d, l4 + UDP_HEADER_LEN, udpLen - UDP_HEADER_LEN) === WireError.Ok
+      ) {
+        pipe.trace(s, this, EV_REPLY, this.view.messageType, this.view.xid, u32(d, l3 + 12), port);
+      }
       client.receive(d.slice(l4 + UDP_HEADER_LEN, l4 + udpLen), this.clock());
       // The client has its copy (and counts what it ignores): the packet ends here.
       pipe.consume(s);
     }
   }
+
+  override formatTrace = (_e: number, type: number, xid: number, server: number, port: number): string =>
+    `${DHCP_NAMES[type] ?? `type ${type}`} xid 0x${xid.toString(16).padStart(8, '0')} from ${formatIpv4(server)}: handed to the DHCP client of ${this.portName(port)}`;
+
+  /** Port names for traces, set when the clients are attached. */
+  portName: (port: number) => string = (p) => `port ${p}`;
 }
 
 export interface DhcpClients {
@@ -258,6 +277,7 @@ export function attachDhcpClients(
     clients.push(client);
   }
   const stage = engine.pipe.add(new DhcpClientStage(engine.pipe, byPort, () => engine.ctx.now));
+  stage.portName = (p) => engine.ports[p]?.name ?? `port ${p}`;
   engine.local.listenUdp(BOOTPC, stage);
   let started = false;
   let stopped = false;

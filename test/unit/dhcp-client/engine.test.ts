@@ -209,6 +209,20 @@ describe('DHCP client in the router', () => {
     expect(r.engine.drops()).toEqual({});
   });
 
+  it('the trace tells which reply reached the client', () => {
+    const r = router(tmpLease());
+    r.tick(1001.5);
+    const [d] = r.sent().dhcp;
+    r.engine.pipe.tracer.arm(1);
+    r.recv(1, serverReply(DHCPOFFER, d!.xid));
+    const [t] = r.engine.pipe.drainTrace();
+    const last = t!.steps.at(-1)!;
+    expect(last.stage).toBe('dhcp-client');
+    expect(last.text).toBe(
+      `OFFER xid 0x${d!.xid.toString(16).padStart(8, '0')} from 10.0.5.1: handed to the DHCP client of wan1`,
+    );
+  });
+
   it('option 121: its routes in wanisp1 and option 3 ignored (RFC 3442)', () => {
     const { r } = bound(tmpLease(), { classless: true });
     const rib = r.routes.rib;
