@@ -33,8 +33,8 @@ const { values } = parseArgs({
     'mac-a': { type: 'string' },
     'mac-b': { type: 'string' },
     snat: { type: 'string' },
-    rx: { type: 'string', default: 'v2' },
-    tx: { type: 'string', default: 'mmsg' },
+    rx: { type: 'string' },
+    tx: { type: 'string' },
     offloads: { type: 'string', default: 'off' },
     'rx-memory': { type: 'string', default: 'zero-copy' },
     'qdisc-bypass': { type: 'boolean', default: false },
@@ -52,8 +52,8 @@ const macBytes = (s: string) => Uint8Array.from(s.split(':').map((h) => Number.p
 const ip4 = (s: string) => s.split('.').reduce((a, x) => ((a << 8) | Number(x)) >>> 0, 0);
 
 const common = {
-  rx: values.rx as RxMode,
-  tx: values.tx as TxMode,
+  rx: values.rx as RxMode | undefined, // undefined: the port's default for the offload mode
+  tx: values.tx as TxMode | undefined,
   offloads: values.offloads as OffloadMode,
   rxMemory: values['rx-memory'] as 'zero-copy' | 'copy',
   qdiscBypass: values['qdisc-bypass'],
@@ -172,7 +172,7 @@ function forward(s: Side, o: Side, dir: number) {
 portA.start(forward(A, B, 0));
 portB.start(forward(B, A, 1));
 console.error(
-  `ferry forwarder: ${values.a}<->${values.b} rx=${common.rx} tx=${common.tx} offloads=${common.offloads} ` +
+  `ferry forwarder: ${values.a}<->${values.b} rx=${portA.rxMode} tx=${portA.txMode} offloads=${common.offloads} ` +
     `rx-memory=${portA.rxCopy ? 'copy' : 'zero-copy'} pid=${process.pid}`,
 );
 

@@ -9,7 +9,8 @@
  * env: FERRY_BENCH_VARIANTS="kernel c-mmsg ferry ..." (see VARIANTS)   FERRY_BENCH_DUR=5
  *      FERRY_BENCH_PACED=100000   FERRY_BENCH_TAG=name   FERRY_BASELINE_DIR=../shared/baseline
  *      FERRY_BENCH_QUIET_WAIT=20 (max seconds to wait for an idle machine before each test)
- *      FERRY_BENCH_LATENCY=0, FERRY_BENCH_TXCOST=0 (skip the RX latency / TX cost tables)
+ *      FERRY_BENCH_LATENCY=0, FERRY_BENCH_TXCOST=0, FERRY_BENCH_TXAB=0 (skip the RX latency / TX cost /
+ *      TX A/B tables)
  *      FERRY_BENCH_NICE=-10 (priority of every benchmark process; the machine may be shared)
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { execa, type ResultPromise } from 'execa';
 import { type CpuUse, since, snap, waitQuiet } from './cpu.js';
 import { type LatencyRow, latencyTable, rxLatency } from './rx-latency.js';
 import { createTopology, destroyTopology, type Topology } from './topology.js';
+import { type TxAbRound, txAbTable, txForwardAb } from './tx-ab.js';
 import { type TxCostRow, txCost, txCostTable } from './tx-cost.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -68,13 +70,13 @@ const VARIANTS: Record<string, Variant> = {
     fwd: { type: 'c', mode: 'ring' },
   },
   ferry: {
-    what: '(c) ferry, defaults (V2 RX ring, sendmmsg)',
+    what: '(c) ferry, defaults (V2 RX ring, V2 TX ring)',
     topo: 'afp',
     offloads: 'off',
     fwd: { type: 'ferry', args: [] },
   },
   'ferry-vnet': {
-    what: 'ferry, offloads vnet (GSO passthrough; recvmmsg RX), endpoint offloads on',
+    what: 'ferry, offloads vnet (GSO passthrough; recvmmsg RX, TX ring), endpoint offloads on',
     topo: 'afp',
     offloads: 'on',
     fwd: { type: 'ferry', args: ['--offloads', 'vnet'] },
@@ -97,11 +99,11 @@ const VARIANTS: Record<string, Variant> = {
     offloads: 'off',
     fwd: { type: 'ferry', args: ['--rx', 'mmsg'] },
   },
-  'ferry-txring': {
-    what: 'ferry, V2 TX ring',
+  'ferry-txmmsg': {
+    what: 'ferry, sendmmsg TX',
     topo: 'afp',
     offloads: 'off',
-    fwd: { type: 'ferry', args: ['--tx', 'ring'] },
+    fwd: { type: 'ferry', args: ['--tx', 'mmsg'] },
   },
   'ferry-copy': {
     what: 'ferry, RX copied into a V8 slab',
@@ -453,6 +455,12 @@ async function main(): Promise<void> {
       tx = await txCost();
       console.log(txCostTable(tx));
     }
+    let ab: TxAbRound[] = [];
+    if (process.env.FERRY_BENCH_TXAB !== '0') {
+      console.log('== TX ring vs sendmmsg in the forwarder, alternating rounds');
+      ab = await txForwardAb({ root: ROOT, udpgen: tools.udpgen, nice: NICE, pps: PACED });
+      console.log(txAbTable(ab, PACED));
+    }
     const date = started.toISOString().slice(0, 10);
     const tag = process.env.FERRY_BENCH_TAG ?? (process.env.FERRY_BENCH_VARIANTS ? 'custom' : '');
     const base = join(ROOT, 'bench/results', `io-${date}${tag ? `-${tag}` : ''}`);
@@ -482,6 +490,14 @@ async function main(): Promise<void> {
       ...(tx.length
         ? ['TX cost per frame, sender CPU time (bench/io/tx-cost.ts):', '', txCostTable(tx), '']
         : []),
+      ...(ab.length
+        ? [
+            'TX ring vs sendmmsg in the ferry forwarder, forwarder CPU per packet, alternating rounds (bench/io/tx-ab.ts):',
+            '',
+            txAbTable(ab, PACED),
+            '',
+          ]
+        : []),
       'Checks (server namespace): ',
       ...rows.map((r) => `- ${r.variant}: ttl=${r.ttl} ${r.csumErrors}`),
       '',
@@ -494,7 +510,7 @@ async function main(): Promise<void> {
     writeFileSync(`${base}.md`, md);
     writeFileSync(
       `${base}.json`,
-      `${JSON.stringify({ started, dur: DUR, paced: PACED, rows, latency, txCost: tx }, null, 2)}\n`,
+      `${JSON.stringify({ started, dur: DUR, paced: PACED, rows, latency, txCost: tx, txForwardAb: ab }, null, 2)}\n`,
     );
     console.log(`\n${table(rows)}\n\n${ratios(rows)}\n\nwritten: ${base}.md, ${base}.json`);
   } finally {

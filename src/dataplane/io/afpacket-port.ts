@@ -19,10 +19,11 @@ import { NativePort } from './native-port.js';
 
 /**
  * RX default: the TPACKET_V2 ring (per-frame status, woken per frame, no block timer).
- * TX default: sendmmsg straight from the sender's memory. See native/README.md for both choices.
+ * TX default: the TPACKET_V2 TX ring, one send() kick per batch (cheaper per packet than
+ * sendmmsg when forwarding). See native/README.md for both choices and the measurements.
  */
 export const DEFAULT_RX: RxMode = 'v2';
-export const DEFAULT_TX: TxMode = 'mmsg';
+export const DEFAULT_TX: TxMode = 'ring';
 
 export type RxMode = 'v2' | 'v3' | 'mmsg';
 export type TxMode = 'ring' | 'mmsg';
