@@ -18,6 +18,7 @@ import type { RouterEngine } from '../../src/dataplane/engine/router-engine.js';
 import { AfPacketPort } from '../../src/dataplane/io/afpacket-port.js';
 import type { Rib } from '../../src/dataplane/route/rib.js';
 import { formatIpv4, parseIpv4 } from '../../src/dataplane/wire/bytes.js';
+import { startDnsmasq } from '../helpers/dnsmasq.js';
 import { NetnsSandbox, needsRoot } from '../helpers/netns.js';
 
 const reason = needsRoot('dnsmasq', 'ping', 'ethtool');
@@ -72,28 +73,19 @@ describe.skipIf(reason)('live DHCP client: ferry ↔ dnsmasq', () => {
     await sb.veth(srv, 's0', fy, 'wan1', { offloadsOff: true });
     await sb.exec(srv, 'ip', ['addr', 'add', '192.168.0.1/24', 'dev', 's0']);
     await sb.exec(fy, 'sysctl', ['-qw', 'net.ipv4.ip_forward=0']);
-    sb.spawn(
+    startDnsmasq(
+      sb,
       srv,
-      'dnsmasq',
+      's0',
+      dir,
       [
-        '--keep-in-foreground',
-        '--conf-file=/dev/null',
-        '--port=0',
-        '--user=root',
-        '--interface=s0',
-        '--bind-interfaces',
-        `--pid-file=${join(dir, 'dnsmasq.pid')}`,
-        `--dhcp-leasefile=${join(dir, 'dnsmasq.leases')}`,
-        '--dhcp-authoritative',
-        '--log-dhcp',
-        `--log-facility=${join(dir, 'dnsmasq.log')}`,
         '--dhcp-range=192.168.0.100,192.168.0.150,255.255.255.0,2m',
         '--dhcp-option=option:router,192.168.0.1',
         '--dhcp-option=option:T1,8',
         '--dhcp-option=option:T2,14',
         '--dhcp-option=option:classless-static-route,10.9.0.0/16,192.168.0.1,0.0.0.0/0,192.168.0.1',
       ],
-      { timeout: 300_000 },
+      300_000,
     );
     if (!(await waitFor(() => /started/.test(log()), 10_000))) throw new Error('dnsmasq did not start');
 

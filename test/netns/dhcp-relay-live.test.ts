@@ -20,6 +20,7 @@ import type { DhcpRelay } from '../../src/dataplane/dhcp-relay/index.js';
 import { LiveDriver } from '../../src/dataplane/engine/live-driver.js';
 import type { RouterEngine } from '../../src/dataplane/engine/router-engine.js';
 import { AfPacketPort } from '../../src/dataplane/io/afpacket-port.js';
+import { startDnsmasq } from '../helpers/dnsmasq.js';
 import { NetnsSandbox, needsRoot } from '../helpers/netns.js';
 
 const reason = needsRoot('dnsmasq', 'udhcpc', 'dhclient', 'python3', 'ping', 'ethtool');
@@ -105,25 +106,16 @@ describe.skipIf(reason)('live DHCP relay: dnsmasq ↔ ferry ↔ udhcpc / dhclien
     mac2 = await sb.mac(c2, 'c0');
     await sb.exec(srv, 'ip', ['addr', 'add', '192.168.0.1/24', 'dev', 's0']);
     await sb.exec(fy, 'sysctl', ['-qw', 'net.ipv4.ip_forward=0']);
-    sb.spawn(
+    startDnsmasq(
+      sb,
       srv,
-      'dnsmasq',
+      's0',
+      dir,
       [
-        '--keep-in-foreground',
-        '--conf-file=/dev/null',
-        '--port=0',
-        '--user=root',
-        '--interface=s0',
-        '--bind-interfaces',
-        `--pid-file=${join(dir, 'dnsmasq.pid')}`,
-        `--dhcp-leasefile=${join(dir, 'dnsmasq.leases')}`,
-        '--dhcp-authoritative',
-        '--log-dhcp',
-        `--log-facility=${join(dir, 'dnsmasq.log')}`,
         '--dhcp-range=192.168.0.100,192.168.0.150,255.255.255.0,2m',
         '--dhcp-option=option:router,192.168.0.1',
       ],
-      { timeout: 300_000 },
+      300_000,
     );
     const up = await waitFor(() => {
       try {
