@@ -46,7 +46,7 @@ import {
   RelayAgentInfoView,
   stripRelayAgentInfo,
 } from '../wire/dhcpv4-options.js';
-import { WireError, wireErrorName } from '../wire/errors.js';
+import { WireError } from '../wire/errors.js';
 import { ETH_HEADER_LEN, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import { IP_PROTO_UDP, IPV4_HEADER_LEN } from '../wire/ipv4.js';
 import { emitIpv4Udp, UDP_HEADER_LEN } from '../wire/udp.js';
@@ -225,8 +225,7 @@ export class DhcpRelay extends Stage {
     }
 
     const r = (why: string): number => pipe.drops.register(`dhcp-relay-${why}`);
-    this.malformed = [];
-    for (let e = 0; e <= WireError.Duplicate; e++) this.malformed.push(r(wireErrorName(e)));
+    this.malformed = pipe.drops.registerWireErrors('dhcp-relay');
     this.udpBadLength = r('udp-bad-length');
     this.udpBadChecksum = r('udp-bad-checksum');
     this.opMismatch = r('op-mismatch');

@@ -1,3 +1,5 @@
+import { WIRE_ERROR_COUNT, wireErrorName } from '../wire/errors.js';
+
 /**
  * Drop counters by reason, VPP-style: every stage registers the reasons it may drop for when it
  * is built (strings, once), and counts by small integer id on the hot path.
@@ -20,6 +22,16 @@ export class DropCounters {
       this.counts = grown;
     }
     return id;
+  }
+
+  /**
+   * Registers `<prefix>-<name>` for every WireError code and returns the ids indexed by code, so
+   * a stage drops a refused packet with `drop(s, ids[err])` whatever code its decoder returns.
+   */
+  registerWireErrors(prefix: string): number[] {
+    const ids: number[] = [];
+    for (let e = 0; e < WIRE_ERROR_COUNT; e++) ids.push(this.register(`${prefix}-${wireErrorName(e)}`));
+    return ids;
   }
 
   count(id: number, n = 1): void {

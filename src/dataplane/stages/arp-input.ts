@@ -20,7 +20,7 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import { Stage } from '../pipeline/stage.js';
 import { ArpView } from '../wire/arp.js';
 import { formatIpv4, setU48 } from '../wire/bytes.js';
-import { WireError, wireErrorName } from '../wire/errors.js';
+import { WireError } from '../wire/errors.js';
 import { ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import type { ArpOriginator } from './arp-originator.js';
 import { type HostRouteLearner, newRouteResult, RT_UNICAST } from './route-result.js';
@@ -52,9 +52,7 @@ export class ArpInput extends Stage {
     private readonly hosts: HostRouteLearner | null,
   ) {
     super();
-    this.malformed = [];
-    for (let e = 0; e <= WireError.Unsupported; e++)
-      this.malformed.push(pipe.drops.register(`arp-${wireErrorName(e)}`));
+    this.malformed = pipe.drops.registerWireErrors('arp');
     this.notForUs = pipe.drops.register('arp-not-for-us');
     this.badSender = pipe.drops.register('arp-bad-sender');
   }

@@ -6,7 +6,7 @@
 
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { Stage } from '../pipeline/stage.js';
-import { WireError, wireErrorName } from '../wire/errors.js';
+import { WireError } from '../wire/errors.js';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, EthernetView } from '../wire/ethernet.js';
 import type { RouterContext } from './router-context.js';
 
@@ -28,9 +28,7 @@ export class EthInput extends Stage {
     private readonly ctx: RouterContext,
   ) {
     super();
-    this.malformed = [];
-    for (let e = 0; e <= WireError.Unsupported; e++)
-      this.malformed.push(pipe.drops.register(`eth-${wireErrorName(e)}`));
+    this.malformed = pipe.drops.registerWireErrors('eth');
     this.otherHost = pipe.drops.register('eth-not-for-us');
     this.vlan = pipe.drops.register('eth-vlan-not-configured');
     this.ipv6 = pipe.drops.register('eth-ipv6-not-enabled');

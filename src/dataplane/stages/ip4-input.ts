@@ -6,7 +6,7 @@
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { Stage } from '../pipeline/stage.js';
 import { formatIpv4 } from '../wire/bytes.js';
-import { WireError, wireErrorName } from '../wire/errors.js';
+import { WireError } from '../wire/errors.js';
 import { Ipv4View } from '../wire/ipv4.js';
 import type { RouterContext } from './router-context.js';
 
@@ -35,9 +35,7 @@ export class Ip4Input extends Stage {
     private readonly ctx: RouterContext,
   ) {
     super();
-    this.malformed = [];
-    for (let e = 0; e <= WireError.Unsupported; e++)
-      this.malformed.push(pipe.drops.register(`ip4-${wireErrorName(e)}`));
+    this.malformed = pipe.drops.registerWireErrors('ip4');
     this.badChecksum = pipe.drops.register('ip4-bad-checksum');
     this.martianSrc = pipe.drops.register('ip4-martian-source');
     this.martianDst = pipe.drops.register('ip4-martian-destination');

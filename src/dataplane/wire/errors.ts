@@ -44,6 +44,9 @@ const NAMES: readonly string[] = [
   'duplicate',
 ];
 
+/** Number of WireError codes (Ok included): arrays indexed by code have this length. */
+export const WIRE_ERROR_COUNT = NAMES.length;
+
 /** Stable, kebab-case name of an error code, as used in drop counters and traces. */
 export function wireErrorName(e: WireError): string {
   return NAMES[e] ?? `wire-error-${e}`;
