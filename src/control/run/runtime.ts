@@ -4,9 +4,10 @@
  * endpoint read the engine through this interface only, so they can be tested on memory ports
  * without a daemon.
  */
-import type { FerryConfig } from '../config/types.js';
-import type { BuiltRouter } from '../build-router.js';
+
 import type { Port } from '../../dataplane/ports/port.js';
+import type { BuiltRouter } from '../build-router.js';
+import type { FerryConfig } from '../config/types.js';
 
 /** One WireGuard peer as `wg show <if> dump` reports it. */
 export interface OverlayPeerStatus {
@@ -19,6 +20,10 @@ export interface OverlayPeerStatus {
   readonly rxBytes: number;
   readonly txBytes: number;
   readonly persistentKeepalive: number | null;
+  /** The interface's own public key (base64), for `ferry status`. */
+  readonly interfacePublicKey?: string;
+  /** The UDP port the interface listens on (0 = none). */
+  readonly listenPort?: number;
 }
 
 export interface ReloadResult {
