@@ -32,7 +32,8 @@ export class BaseChainProgram implements ChainProgram, BaseChainContext {
   slot = 0;
 
   constructor(
-    private readonly ruleset: Ruleset,
+    /** The shared ruleset (its counters are read by `ferry status` and /metrics). */
+    readonly ruleset: Ruleset,
     spec: BaseChainSpec,
   ) {
     this.name = spec.name;
@@ -48,6 +49,17 @@ export class BaseChainProgram implements ChainProgram, BaseChainContext {
 
   run(pipe: Pipeline, s: number, hook: Hook): number {
     return this.ruleset.run(pipe, s, hook, this);
+  }
+
+  runVector(
+    pipe: Pipeline,
+    slots: Uint16Array,
+    from: number,
+    n: number,
+    hook: Hook,
+    verdicts: Int32Array,
+  ): number {
+    return this.ruleset.runVector(pipe, slots, from, n, hook, this, verdicts);
   }
 
   formatTrace(event: number, a: number, b: number, c: number, d: number): string {

@@ -15,8 +15,9 @@
  *
  * What the classifier leaves to the conntrack and NAT stages (conntrack-in, nat-dst, nat-src,
  * conntrack-confirm), which the engine runs only when some rule needs them:
- * - `ct state` reads PacketMeta.ctState, which conntrack-in sets. Without conntrack every packet is
- *   untracked (state 0), and so are non-first fragments with it; as nftables does for its
+ * - `ct state` reads PacketMeta.ctState, which conntrack-in sets (a non-first fragment gets its
+ *   first fragment's, ip4-frag-track.ts). Without conntrack every packet is
+ *   untracked (state 0); as nftables does for its
  *   `untracked` state, no `ct state` set matches such a packet: `ct state established,related
  *   accept` never fires for it, so replies are judged like new packets.
  * - `ct mark` reads and writes PacketMeta.ctMark only: conntrack-in loads it from the flow before
@@ -222,6 +223,9 @@ export class Ruleset {
   private readonly stackChain = new Int32Array(MAX_JUMP_DEPTH);
   private readonly stackRule = new Int32Array(MAX_JUMP_DEPTH);
   private readonly key6 = new Int32Array(4);
+  /** `run`'s one-packet vector. */
+  private readonly oneSlot = new Uint16Array(1);
+  private readonly oneVerdict = new Int32Array(1);
   private readonly ip4 = new Ipv4View();
   private readonly ip6 = new Ipv6View();
   /** Transport facts of the packet being evaluated, decoded on first use (decodeL4). */
@@ -251,216 +255,263 @@ export class Ruleset {
 
   /** Evaluates the packet in slot s from a base chain; returns a VERDICT_* word. */
   run(pipe: Pipeline, s: number, hook: Hook, base: BaseChainContext): number {
+    this.oneSlot[0] = s;
+    this.runVector(pipe, this.oneSlot, 0, 1, hook, base, this.oneVerdict);
+    return this.oneVerdict[0]!;
+  }
+
+  /**
+   * Evaluates slots[from..n) in order from a base chain, writing each packet's VERDICT_* word to
+   * verdicts[k], and stops after the first packet whose verdict is not accept: returns its k, or n
+   * when all were accepted. The caller acts on that verdict before evaluating the rest, so what the
+   * packets cause (a RST the chain sends, an ICMP error the hook sends) happens in packet order,
+   * as with `run` per packet; what is per packet here is only the rule walk.
+   */
+  runVector(
+    pipe: Pipeline,
+    slots: Uint16Array,
+    from: number,
+    n: number,
+    hook: Hook,
+    base: BaseChainContext,
+    verdicts: Int32Array,
+  ): number {
     const R = this.rules;
     const S = this.stmts;
     const pool = this.pool;
     const m = pipe.meta;
     const d = pipe.batch.data;
-    const l3 = m.l3Off[s]!;
-    const et = m.etherType[s]!;
-    const traced = m.traceId[s] !== 0;
     const ev = base.slot << 16;
-    let chain = base.chain;
-    let r = this.chainFirstRule[chain]!;
-    let end = this.chainEndRule[chain]!;
-    let depth = 0;
-    let l4Known = false;
-    for (;;) {
-      if (r === end) {
-        // The end of a chain is an implicit return: back to the rule after the last jump, or the policy.
-        if (depth > 0) {
-          depth--;
-          if (traced) pipe.trace(s, hook, ev | EV_RETURN, chain, this.stackChain[depth]!, 0);
-          chain = this.stackChain[depth]!;
-          r = this.stackRule[depth]!;
-          end = this.chainEndRule[chain]!;
-          continue;
-        }
-        return this.policy(pipe, s, hook, base, chain !== base.chain);
-      }
-      const o = r * RuleWord.Words;
-      const f = R[o]!;
-      const id = r;
-      r++;
-
-      // ---- matches: all must hold; a failed one moves on to the next rule ----
-      if (f !== 0) {
-        if ((f & Has.Family) !== 0 && et !== R[o + RuleWord.Family]) continue;
-        if ((f & Has.Iif) !== 0) {
-          const p = base.noInputPort ? NO_PORT : m.inPort[s]!;
-          const hit =
-            p < this.portCount && ((pool[R[o + RuleWord.Iif]! + (p >>> 5)]! >>> (p & 31)) & 1) !== 0;
-          if (hit === ((f & Negated.Iif) !== 0)) continue;
-        }
-        if ((f & Has.Oif) !== 0) {
-          const p = m.outPort[s]!;
-          const hit =
-            p < this.portCount && ((pool[R[o + RuleWord.Oif]! + (p >>> 5)]! >>> (p & 31)) & 1) !== 0;
-          if (hit === ((f & Negated.Oif) !== 0)) continue;
-        }
-        if ((f & Has.Mark) !== 0 && (m.mark[s]! & R[o + RuleWord.MarkMask]!) !== R[o + RuleWord.MarkValue])
-          continue;
-        if (
-          (f & Has.CtMark) !== 0 &&
-          (m.ctMark[s]! & R[o + RuleWord.CtMarkMask]!) !== R[o + RuleWord.CtMarkValue]
-        )
-          continue;
-        // State 0 is "untracked": no state bit, so no `ct state` set matches it (nftables gives such
-        // packets a separate `untracked` state; `ct state established,related` does not match them).
-        if ((f & Has.CtState) !== 0 && (m.ctState[s]! & R[o + RuleWord.CtState]!) === 0) continue;
-        if ((f & (Has.Proto | Has.Sport | Has.Dport)) !== 0 && !l4Known) l4Known = this.decodeL4(pipe, s);
-        if ((f & Has.Proto) !== 0 && this.l4Proto !== R[o + RuleWord.Proto]) continue;
-        if ((f & Has.Dscp) !== 0 && this.dscpOf(et, d, l3) !== R[o + RuleWord.Dscp]) continue;
-        if (
-          (f & Has.Src4) !== 0 &&
-          rangesContain(pool, R[o + RuleWord.Src]!, loadKey32(d, l3 + 12)) === ((f & Negated.Src) !== 0)
-        )
-          continue;
-        if (
-          (f & Has.Dst4) !== 0 &&
-          rangesContain(pool, R[o + RuleWord.Dst]!, loadKey32(d, l3 + 16)) === ((f & Negated.Dst) !== 0)
-        )
-          continue;
-        if ((f & Has.Src6) !== 0) {
-          loadKey128(d, l3 + 8, this.key6);
-          if (ranges6Contain(pool, R[o + RuleWord.Src]!, this.key6) === ((f & Negated.Src) !== 0)) continue;
-        }
-        if ((f & Has.Dst6) !== 0) {
-          loadKey128(d, l3 + 24, this.key6);
-          if (ranges6Contain(pool, R[o + RuleWord.Dst]!, this.key6) === ((f & Negated.Dst) !== 0)) continue;
-        }
-        if ((f & (Has.Sport | Has.Dport)) !== 0) {
-          const at = this.portsAt;
-          // No transport header here (a non-first fragment, a truncated one): a port match cannot be
-          // evaluated, so the rule does not match, negated or not — nftables' NFT_BREAK.
-          if (at < 0) continue;
-          if (
-            (f & Has.Sport) !== 0 &&
-            rangesContain(pool, R[o + RuleWord.Sport]!, u16(d, at)) === ((f & Negated.Sport) !== 0)
-          )
-            continue;
-          if (
-            (f & Has.Dport) !== 0 &&
-            rangesContain(pool, R[o + RuleWord.Dport]!, u16(d, at + 2)) === ((f & Negated.Dport) !== 0)
-          )
-            continue;
-        }
-      }
-
-      // ---- the rule matched: its statements, ending in a verdict or S_NEXT ----
-      let sp = R[o + RuleWord.Stmts]!;
-      statements: for (;;) {
-        switch (S[sp]) {
-          case Stmt.Next:
-            break statements;
-          case Stmt.Counter:
-            this.packets[id]!++;
-            this.bytes[id]! += m.l3Len[s]!;
-            sp += 1;
-            break;
-          case Stmt.MarkSet:
-            m.mark[s] = (m.mark[s]! & S[sp + 1]!) | S[sp + 2]!;
-            sp += 3;
-            break;
-          case Stmt.CtMarkSet:
-            m.ctMark[s] = (m.ctMark[s]! & S[sp + 1]!) | S[sp + 2]!;
-            sp += 3;
-            break;
-          case Stmt.CtMarkSave:
-            m.ctMark[s] = m.mark[s]!;
-            sp += 1;
-            break;
-          case Stmt.CtMarkRestore:
-            m.mark[s] = m.ctMark[s]!;
-            sp += 1;
-            break;
-          case Stmt.DscpSet:
-            this.setDscp(pipe, s, S[sp + 1]!);
-            sp += 2;
-            break;
-          case Stmt.Trace:
-            if (traced)
-              pipe.trace(s, hook, ev | EV_RULE, chain, this.ruleIndex[id]!, m.mark[s]!, m.ctMark[s]!);
-            sp += 1;
-            break;
-          case Stmt.Accept:
-            return VERDICT_ACCEPT;
-          case Stmt.Drop:
-            return VERDICT_DROP;
-          case Stmt.Reject:
-            return VERDICT_REJECT | (S[sp + 1]! << 8);
-          case Stmt.TcpReset: {
-            const outcome = this.resetter.send(pipe, s);
-            if (traced) {
-              const sent = outcome === RST_SENT;
-              pipe.trace(
-                s,
-                hook,
-                ev | EV_TCP_RESET,
-                outcome,
-                sent ? this.resetter.lastSeq : 0,
-                sent ? this.resetter.lastAck : 0,
-              );
-            }
-            pipe.drop(s, base.tcpResetDrop);
-            return VERDICT_STOLEN;
-          }
-          case Stmt.Return:
-            if (depth === 0) return this.policy(pipe, s, hook, base, true);
+    const baseChain = base.chain;
+    const baseFirst = this.chainFirstRule[baseChain]!;
+    const baseEnd = this.chainEndRule[baseChain]!;
+    for (let k = from; k < n; k++) {
+      const s = slots[k]!;
+      let v: number = VERDICT_ACCEPT;
+      const l3 = m.l3Off[s]!;
+      const et = m.etherType[s]!;
+      const traced = m.traceId[s] !== 0;
+      let chain = baseChain;
+      let r = baseFirst;
+      let end = baseEnd;
+      let depth = 0;
+      let l4Known = false;
+      evaluation: for (;;) {
+        if (r === end) {
+          // The end of a chain is an implicit return: back to the rule after the last jump, or the policy.
+          if (depth > 0) {
             depth--;
-            if (traced) pipe.trace(s, hook, ev | EV_RETURN, chain, this.stackChain[depth]!, 1);
+            if (traced) pipe.trace(s, hook, ev | EV_RETURN, chain, this.stackChain[depth]!, 0);
             chain = this.stackChain[depth]!;
             r = this.stackRule[depth]!;
             end = this.chainEndRule[chain]!;
-            break statements;
-          case Stmt.Jump: {
-            const target = S[sp + 1]!;
-            if (depth === MAX_JUMP_DEPTH) {
-              if (traced) pipe.trace(s, hook, ev | EV_JUMP_TOO_DEEP, chain, target);
-              this.jumpTooDeep++;
-              pipe.drop(s, base.jumpTooDeepDrop);
-              return VERDICT_STOLEN;
-            }
-            // A verdict ends its rule, so the place to come back to is the next rule (r).
-            this.stackChain[depth] = chain;
-            this.stackRule[depth] = r;
-            depth++;
-            chain = target;
-            r = this.chainFirstRule[chain]!;
-            end = this.chainEndRule[chain]!;
-            break statements;
+            continue;
           }
-          case Stmt.Goto:
-            chain = S[sp + 1]!;
-            r = this.chainFirstRule[chain]!;
-            end = this.chainEndRule[chain]!;
-            break statements;
-          case Stmt.Nat4:
-            m.natKind[s] = S[sp + 1]!;
-            m.natAddr[s] = S[sp + 2]!;
-            m.natPortMin[s] = S[sp + 3]!;
-            m.natPortMax[s] = S[sp + 4]!;
-            return VERDICT_ACCEPT;
-          case Stmt.Nat6: {
-            m.natKind[s] = S[sp + 1]!;
-            const a = S[sp + 2]!;
-            const at = s * 16;
-            for (let w = 0; w < 4; w++) {
-              const v = pool[a + w]!;
-              m.natAddr6[at + 4 * w] = v >>> 24;
-              m.natAddr6[at + 4 * w + 1] = v >>> 16;
-              m.natAddr6[at + 4 * w + 2] = v >>> 8;
-              m.natAddr6[at + 4 * w + 3] = v;
-            }
-            m.natPortMin[s] = S[sp + 3]!;
-            m.natPortMax[s] = S[sp + 4]!;
-            return VERDICT_ACCEPT;
+          v = this.policy(pipe, s, hook, base, chain !== base.chain);
+          break;
+        }
+        const o = r * RuleWord.Words;
+        const f = R[o]!;
+        const id = r;
+        r++;
+
+        // ---- matches: all must hold; a failed one moves on to the next rule ----
+        if (f !== 0) {
+          if ((f & Has.Family) !== 0 && et !== R[o + RuleWord.Family]) continue;
+          if ((f & Has.Iif) !== 0) {
+            const p = base.noInputPort ? NO_PORT : m.inPort[s]!;
+            const hit =
+              p < this.portCount && ((pool[R[o + RuleWord.Iif]! + (p >>> 5)]! >>> (p & 31)) & 1) !== 0;
+            if (hit === ((f & Negated.Iif) !== 0)) continue;
           }
-          default:
-            throw new Error(`classifier: bad statement ${S[sp]} at ${sp}`);
+          if ((f & Has.Oif) !== 0) {
+            const p = m.outPort[s]!;
+            const hit =
+              p < this.portCount && ((pool[R[o + RuleWord.Oif]! + (p >>> 5)]! >>> (p & 31)) & 1) !== 0;
+            if (hit === ((f & Negated.Oif) !== 0)) continue;
+          }
+          if ((f & Has.Mark) !== 0 && (m.mark[s]! & R[o + RuleWord.MarkMask]!) !== R[o + RuleWord.MarkValue])
+            continue;
+          if (
+            (f & Has.CtMark) !== 0 &&
+            (m.ctMark[s]! & R[o + RuleWord.CtMarkMask]!) !== R[o + RuleWord.CtMarkValue]
+          )
+            continue;
+          // State 0 is "untracked": no state bit, so no `ct state` set matches it (nftables gives such
+          // packets a separate `untracked` state; `ct state established,related` does not match them).
+          if ((f & Has.CtState) !== 0 && (m.ctState[s]! & R[o + RuleWord.CtState]!) === 0) continue;
+          if ((f & (Has.Proto | Has.Sport | Has.Dport)) !== 0 && !l4Known) l4Known = this.decodeL4(pipe, s);
+          if ((f & Has.Proto) !== 0 && this.l4Proto !== R[o + RuleWord.Proto]) continue;
+          if ((f & Has.Dscp) !== 0 && this.dscpOf(et, d, l3) !== R[o + RuleWord.Dscp]) continue;
+          if (
+            (f & Has.Src4) !== 0 &&
+            rangesContain(pool, R[o + RuleWord.Src]!, loadKey32(d, l3 + 12)) === ((f & Negated.Src) !== 0)
+          )
+            continue;
+          if (
+            (f & Has.Dst4) !== 0 &&
+            rangesContain(pool, R[o + RuleWord.Dst]!, loadKey32(d, l3 + 16)) === ((f & Negated.Dst) !== 0)
+          )
+            continue;
+          if ((f & Has.Src6) !== 0) {
+            loadKey128(d, l3 + 8, this.key6);
+            if (ranges6Contain(pool, R[o + RuleWord.Src]!, this.key6) === ((f & Negated.Src) !== 0)) continue;
+          }
+          if ((f & Has.Dst6) !== 0) {
+            loadKey128(d, l3 + 24, this.key6);
+            if (ranges6Contain(pool, R[o + RuleWord.Dst]!, this.key6) === ((f & Negated.Dst) !== 0)) continue;
+          }
+          if ((f & (Has.Sport | Has.Dport)) !== 0) {
+            const at = this.portsAt;
+            // No transport header here (a non-first fragment, a truncated one): a port match cannot be
+            // evaluated, so the rule does not match, negated or not — nftables' NFT_BREAK.
+            if (at < 0) continue;
+            if (
+              (f & Has.Sport) !== 0 &&
+              rangesContain(pool, R[o + RuleWord.Sport]!, u16(d, at)) === ((f & Negated.Sport) !== 0)
+            )
+              continue;
+            if (
+              (f & Has.Dport) !== 0 &&
+              rangesContain(pool, R[o + RuleWord.Dport]!, u16(d, at + 2)) === ((f & Negated.Dport) !== 0)
+            )
+              continue;
+          }
+        }
+
+        // ---- the rule matched: its statements, ending in a verdict or S_NEXT ----
+        let sp = R[o + RuleWord.Stmts]!;
+        statements: for (;;) {
+          switch (S[sp]) {
+            case Stmt.Next:
+              break statements;
+            case Stmt.Counter:
+              this.packets[id]!++;
+              this.bytes[id]! += m.l3Len[s]!;
+              sp += 1;
+              break;
+            case Stmt.MarkSet:
+              m.mark[s] = (m.mark[s]! & S[sp + 1]!) | S[sp + 2]!;
+              sp += 3;
+              break;
+            case Stmt.CtMarkSet:
+              m.ctMark[s] = (m.ctMark[s]! & S[sp + 1]!) | S[sp + 2]!;
+              sp += 3;
+              break;
+            case Stmt.CtMarkSave:
+              m.ctMark[s] = m.mark[s]!;
+              sp += 1;
+              break;
+            case Stmt.CtMarkRestore:
+              m.mark[s] = m.ctMark[s]!;
+              sp += 1;
+              break;
+            case Stmt.DscpSet:
+              this.setDscp(pipe, s, S[sp + 1]!);
+              sp += 2;
+              break;
+            case Stmt.Trace:
+              if (traced)
+                pipe.trace(s, hook, ev | EV_RULE, chain, this.ruleIndex[id]!, m.mark[s]!, m.ctMark[s]!);
+              sp += 1;
+              break;
+            case Stmt.Accept: {
+              v = VERDICT_ACCEPT;
+              break evaluation;
+            }
+            case Stmt.Drop: {
+              v = VERDICT_DROP;
+              break evaluation;
+            }
+            case Stmt.Reject: {
+              v = VERDICT_REJECT | (S[sp + 1]! << 8);
+              break evaluation;
+            }
+            case Stmt.TcpReset: {
+              const outcome = this.resetter.send(pipe, s);
+              if (traced) {
+                const sent = outcome === RST_SENT;
+                pipe.trace(
+                  s,
+                  hook,
+                  ev | EV_TCP_RESET,
+                  outcome,
+                  sent ? this.resetter.lastSeq : 0,
+                  sent ? this.resetter.lastAck : 0,
+                );
+              }
+              pipe.drop(s, base.tcpResetDrop);
+              v = VERDICT_STOLEN;
+              break evaluation;
+            }
+            case Stmt.Return:
+              if (depth === 0) {
+                v = this.policy(pipe, s, hook, base, true);
+                break evaluation;
+              }
+              depth--;
+              if (traced) pipe.trace(s, hook, ev | EV_RETURN, chain, this.stackChain[depth]!, 1);
+              chain = this.stackChain[depth]!;
+              r = this.stackRule[depth]!;
+              end = this.chainEndRule[chain]!;
+              break statements;
+            case Stmt.Jump: {
+              const target = S[sp + 1]!;
+              if (depth === MAX_JUMP_DEPTH) {
+                if (traced) pipe.trace(s, hook, ev | EV_JUMP_TOO_DEEP, chain, target);
+                this.jumpTooDeep++;
+                pipe.drop(s, base.jumpTooDeepDrop);
+                v = VERDICT_STOLEN;
+                break evaluation;
+              }
+              // A verdict ends its rule, so the place to come back to is the next rule (r).
+              this.stackChain[depth] = chain;
+              this.stackRule[depth] = r;
+              depth++;
+              chain = target;
+              r = this.chainFirstRule[chain]!;
+              end = this.chainEndRule[chain]!;
+              break statements;
+            }
+            case Stmt.Goto:
+              chain = S[sp + 1]!;
+              r = this.chainFirstRule[chain]!;
+              end = this.chainEndRule[chain]!;
+              break statements;
+            case Stmt.Nat4:
+              m.natKind[s] = S[sp + 1]!;
+              m.natAddr[s] = S[sp + 2]!;
+              m.natPortMin[s] = S[sp + 3]!;
+              m.natPortMax[s] = S[sp + 4]!;
+              {
+                v = VERDICT_ACCEPT;
+                break evaluation;
+              }
+            case Stmt.Nat6: {
+              m.natKind[s] = S[sp + 1]!;
+              const a = S[sp + 2]!;
+              const at = s * 16;
+              for (let w = 0; w < 4; w++) {
+                const v = pool[a + w]!;
+                m.natAddr6[at + 4 * w] = v >>> 24;
+                m.natAddr6[at + 4 * w + 1] = v >>> 16;
+                m.natAddr6[at + 4 * w + 2] = v >>> 8;
+                m.natAddr6[at + 4 * w + 3] = v;
+              }
+              m.natPortMin[s] = S[sp + 3]!;
+              m.natPortMax[s] = S[sp + 4]!;
+              v = VERDICT_ACCEPT;
+              break evaluation;
+            }
+            default:
+              throw new Error(`classifier: bad statement ${S[sp]} at ${sp}`);
+          }
         }
       }
+      verdicts[k] = v;
+      if ((v & 0xff) !== VERDICT_ACCEPT) return k;
     }
+    return n;
   }
 
   /** No chain left to return to: the base chain's policy decides. */

@@ -19,6 +19,8 @@ export class FlowTableStats {
   searches = 0;
   /** `lookup()` calls that found a flow. */
   found = 0;
+  /** Of those, the ones the recent-flow cache answered without searching the index. */
+  cacheHits = 0;
   /** Index cells examined by all `lookup()` calls. */
   probes = 0;
   /** Most cells one `lookup()` examined. */

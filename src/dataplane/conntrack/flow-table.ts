@@ -63,6 +63,15 @@ const MAX_CAPACITY = 1 << 26;
 /** Highest index load (two entries per flow) the default index size allows at full capacity. */
 const MAX_DEFAULT_LOAD = 0.75;
 
+/** log2 of the recent-flow cache's slots at most (4096 slots, 16 KiB: stays in L1/L2). */
+const MICRO_BITS = 12;
+
+/** Slot of the recent-flow cache for a key: a multiplicative mix (fast, unkeyed; see `micro`). */
+function microSlot(w0: number, w1: number, w2: number, w3: number, shift: number): number {
+  const h = Math.imul(w0 ^ Math.imul(w1, 0x27d4eb2d) ^ Math.imul(w2 ^ (w3 << 7), 0x165667b1), 0x9e3779b1);
+  return h >>> shift;
+}
+
 function nextPow2(n: number): number {
   let p = 1;
   while (p < n) p *= 2;
@@ -104,6 +113,15 @@ export class FlowTable {
   private readonly evictionScan: number;
   private readonly k0: number;
   private readonly k1: number;
+  /**
+   * Recent-flow cache (the exact-match cache in front of Open vSwitch's classifier): handle + 1 of
+   * a flow found recently, per slot of an unkeyed hash of the key, 0 when empty. It holds hints
+   * only: `lookup` trusts a slot after comparing the flow's stored key and live bit, so an entry
+   * left by a removed or reused flow is a miss, and a peer aiming keys at one slot (the hash is
+   * public) only sends lookups on to the keyed index.
+   */
+  private readonly micro: Int32Array;
+  private readonly microShift: number;
 
   constructor(options: FlowTableOptions = {}) {
     const capacity = options.capacity ?? 262_144;
@@ -141,6 +159,9 @@ export class FlowTable {
     this.freeTop = capacity;
 
     this.index = new FlowIndex(indexSlots, this.keys);
+    const microBits = Math.min(MICRO_BITS, Math.max(4, Math.ceil(Math.log2(2 * capacity))));
+    this.micro = new Int32Array(1 << microBits);
+    this.microShift = 32 - microBits;
     this.wheel = new TimerWheel(capacity, options.wheelSlots);
     this.unassured = new FlowFifo(capacity);
   }
@@ -159,15 +180,63 @@ export class FlowTable {
     const w1 = dst | 0;
     const w2 = (sport << 16) | (dport & 0xffff);
     const w3 = ((proto & 0xff) << 16) | (zone & 0xffff);
+    const stats = this.stats;
+    // The recent-flow cache first: a hit is checked against the flow's own key, so it is exact.
+    const c = microSlot(w0, w1, w2, w3, this.microShift);
+    const cached = this.micro[c]! - 1;
+    if (cached >= 0 && this.holdsKey(cached, w0, w1, w2, w3)) {
+      stats.searches++;
+      stats.found++;
+      stats.cacheHits++;
+      return cached;
+    }
+    return this.search(w0, w1, w2, w3, c);
+  }
+
+  /**
+   * `lookup` answered by the recent-flow cache alone: the handle when the cache holds this key's
+   * flow (counted as a search that found it), else -1 at once, without searching the index and
+   * without counting (the caller falls back to `lookup`). For a stage's established-flow path.
+   */
+  lookupCached(src: number, dst: number, sport: number, dport: number, proto: number, zone = 0): number {
+    const w0 = src | 0;
+    const w1 = dst | 0;
+    const w2 = (sport << 16) | (dport & 0xffff);
+    const w3 = ((proto & 0xff) << 16) | (zone & 0xffff);
+    const cached = this.micro[microSlot(w0, w1, w2, w3, this.microShift)]! - 1;
+    if (cached < 0 || !this.holdsKey(cached, w0, w1, w2, w3)) return -1;
+    const stats = this.stats;
+    stats.searches++;
+    stats.found++;
+    stats.cacheHits++;
+    return cached;
+  }
+
+  /** `lookup` past the recent-flow cache: the keyed hash and the index; a flow found is cached in slot c. */
+  private search(w0: number, w1: number, w2: number, w3: number, c: number): number {
+    const stats = this.stats;
     const h = halfSipHash13x4(this.k0, this.k1, w0, w1, w2, w3);
     const handle = this.index.find4(h, w0, w1, w2, w3);
-    const stats = this.stats;
+    if (handle >= 0) this.micro[c] = handle + 1;
     const probes = this.index.lastProbes;
     stats.searches++;
     stats.probes += probes;
     if (probes > stats.maxProbe) stats.maxProbe = probes;
     if (handle >= 0) stats.found++;
     return handle;
+  }
+
+  /** True when handle's flow is live and handle's key is exactly (w0, w1, w2, w3). */
+  private holdsKey(handle: number, w0: number, w1: number, w2: number, w3: number): boolean {
+    const k = handle * 4;
+    const keys = this.keys;
+    return (
+      keys[k] === w0 &&
+      keys[k + 1] === w1 &&
+      keys[k + 2] === w2 &&
+      keys[k + 3] === w3 &&
+      (this.status[handle >>> 1]! & CT_IN_USE) !== 0
+    );
   }
 
   /**

@@ -70,6 +70,38 @@ export function rewriteAddrPort(
 }
 
 /**
+ * `rewriteAddrPort` for a TCP or UDP packet whose header is present (`udp` says which) and a port
+ * to set: the same updates in the same order, as a function small enough for V8 to inline into a
+ * stage's loop (the established-flow path of nat-src and nat-dst).
+ */
+export function rewriteAddrPortL4(
+  d: Uint8Array,
+  l3: number,
+  l4: number,
+  udp: boolean,
+  which: number,
+  addr: number,
+  port: number,
+): void {
+  const csAt = l4 + (udp ? 6 : 16);
+  const old = u32(d, l3 + which) | 0;
+  const a = addr | 0;
+  if (old !== a) {
+    setU32(d, l3 + which, a);
+    setU16(d, l3 + 10, csumReplace32(u16(d, l3 + 10), old, a));
+    const c = u16(d, csAt);
+    setU16(d, csAt, udp ? udpCsumReplace32(c, old, a) : csumReplace32(c, old, a));
+  }
+  const at = l4 + (which === 12 ? 0 : 2);
+  const oldP = u16(d, at);
+  if (oldP !== port) {
+    setU16(d, at, port);
+    const c = u16(d, csAt);
+    setU16(d, csAt, udp ? udpCsumReplace16(c, oldP, port) : csumReplace16(c, oldP, port));
+  }
+}
+
+/**
  * Rewrites the packet quoted by the ICMP error at l4 (quote from l4 + 8 to `end`): its source
  * (`which` 12) or destination (16) address to `addr` and the matching port (source port / ICMP id,
  * or destination port) to `port` (-1: leave it). Fields the quote cut off are left alone.

@@ -7,6 +7,7 @@
 import { NO_PORT } from '../pipeline/packet-meta.js';
 import { RouteContext, routeLookup } from '../route/lookup.js';
 import type { Rib } from '../route/rib.js';
+import { RouteCache } from '../route/route-cache.js';
 import { RouteType } from '../route/store.js';
 import {
   type HostRouteLearner,
@@ -25,12 +26,25 @@ export class RibResolver implements RouteResolver, HostRouteLearner {
   private readonly q: RouteContext;
   /** Learned host routes: address → route index and port (changes only when a host is heard on a new side). */
   private readonly hosts = new Map<number, { route: number; port: number }>();
+  /** Decisions by (dst, src, mark, iif), valid for one RIB generation (route-cache.ts). */
+  private readonly cache = new RouteCache();
 
   constructor(readonly rib: Rib) {
     this.q = new RouteContext(rib);
   }
 
   lookup4(dst: number, src: number, mark: number, iif: number, out: RouteResult): boolean {
+    const cache = this.cache;
+    const gen = this.rib.generation;
+    const at = cache.slot(dst, src, mark, iif);
+    if (cache.holds(at, dst, src, mark, iif, gen)) return cache.load(at, out);
+    const found = this.resolve4(dst, src, mark, iif, out);
+    cache.store(at, dst, src, mark, iif, gen, found, out);
+    return found;
+  }
+
+  /** The policy-routing lookup itself (routeLookup), translated into a RouteResult. */
+  private resolve4(dst: number, src: number, mark: number, iif: number, out: RouteResult): boolean {
     const q = this.q;
     q.dst = dst;
     q.src = src;

@@ -92,6 +92,33 @@ export class PacketMeta {
     this.headLen = new Uint8Array(capacity);
   }
 
+  /**
+   * `admit` for slots 0..n-1 at once, from a batch's ports and offsets: the per-slot copies in one
+   * loop, the constant resets as fills.
+   */
+  admitAll(port: Uint16Array, offset: Uint32Array, n: number): void {
+    for (let i = 0; i < n; i++) {
+      const o = offset[i]!;
+      this.inPort[i] = port[i]!;
+      this.l2Off[i] = o;
+      this.l3Off[i] = o;
+    }
+    this.outPort.fill(NO_PORT, 0, n);
+    this.l4Off.fill(0, 0, n);
+    this.l3Len.fill(0, 0, n);
+    this.etherType.fill(0, 0, n);
+    this.mark.fill(0, 0, n);
+    this.ctMark.fill(0, 0, n);
+    this.ctState.fill(0, 0, n);
+    this.natKind.fill(NAT_NONE, 0, n);
+    this.ct.fill(-1, 0, n);
+    this.nextHop.fill(0, 0, n);
+    this.table.fill(0, 0, n);
+    this.rule.fill(-1, 0, n);
+    this.dropReason.fill(0, 0, n);
+    this.headLen.fill(0, 0, n);
+  }
+
   /** Resets slot i to "just received on port `port`". */
   admit(i: number, port: number, offset: number): void {
     this.inPort[i] = port;

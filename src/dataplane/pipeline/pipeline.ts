@@ -72,6 +72,24 @@ export class Pipeline {
     this.pending++;
   }
 
+  /**
+   * Queues all `n` slots of the vector the current stage was given (`slots`, as `process`
+   * received it) for the stage with id `id`, as `nextId` for each would. When that stage's queue
+   * is empty the two queues trade places instead of copying: a stage that has nothing to do with
+   * a vector passes it on in O(1).
+   */
+  nextAll(id: number, slots: Uint16Array, n: number): void {
+    const cur = this.current;
+    if (this.counts[id] === 0 && cur >= 0 && cur !== id && this.queues[cur] === slots) {
+      this.queues[cur] = this.queues[id]!;
+      this.queues[id] = slots;
+      this.counts[id] = n;
+      this.pending += n;
+      return;
+    }
+    for (let k = 0; k < n; k++) this.nextId(id, slots[k]!);
+  }
+
   /** Discards slot, counting `reason` (an id from `drops.register`). */
   drop(slot: number, reason: number): void {
     this.meta.dropReason[slot] = reason;
@@ -97,21 +115,31 @@ export class Pipeline {
     this.batch = batch;
     const m = this.meta;
     const tr = this.tracer;
-    for (let i = 0; i < batch.count; i++) {
-      if (admit) m.admit(i, batch.port[i]!, batch.offset[i]!);
-      m.traceId[i] =
-        tr.remaining === 0
-          ? 0
-          : tr.begin(
-              batch.data,
-              batch.offset[i]!,
-              batch.length[i]!,
-              batch.port[i]!,
-              batch.tsSec[i]!,
-              batch.tsNsec[i]!,
-            );
-      this.next(entry, i);
+    const n = batch.count;
+    if (admit) m.admitAll(batch.port, batch.offset, n);
+    if (tr.remaining === 0) m.traceId.fill(0, 0, n);
+    else {
+      for (let i = 0; i < n; i++) {
+        m.traceId[i] =
+          tr.remaining === 0
+            ? 0
+            : tr.begin(
+                batch.data,
+                batch.offset[i]!,
+                batch.length[i]!,
+                batch.port[i]!,
+                batch.tsSec[i]!,
+                batch.tsNsec[i]!,
+              );
+      }
     }
+    // Slots 0..n-1 in order: the entry stage's queue, written as one run.
+    const id = entry.id;
+    const q = this.queues[id]!;
+    let c = this.counts[id]!;
+    for (let i = 0; i < n; i++) q[c++] = i;
+    this.counts[id] = c;
+    this.pending += n;
     this.dispatch();
   }
 
@@ -171,6 +199,7 @@ export class Pipeline {
       this.pending = 0;
     }
     this.current = -1;
+    if (this.tracer.onRunDone !== null) this.tracer.onRunDone();
   }
 
   /** Per-stage counters (VPP's `show runtime`): packets, calls, average vector, ns/packet if profiled. */

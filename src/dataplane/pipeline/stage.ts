@@ -3,7 +3,10 @@
  *
  * `process` receives the slots queued for it. For each slot it must do exactly one of:
  * `pipe.nextId(stage.id, slot)` (hand it on), `pipe.drop(slot, reason)` (count and discard), or
- * `pipe.consume(slot)` (it was absorbed: delivered locally, queued for ARP, …).
+ * `pipe.consume(slot)` (it was absorbed: delivered locally, queued for ARP, …). A stage whose
+ * packets mostly go to one successor may instead compact them in place (`slots[w++] = slot`) and
+ * hand them on at the end with `pipe.nextAll(next.id, slots, w)`, which trades queues instead of
+ * copying — provided every packet it sends to that successor goes this way, so order is kept.
  * Stages never allocate per packet; what they decide for a traced packet they record with
  * `pipe.trace(slot, this, event, …)` and explain later in `formatTrace`.
  */

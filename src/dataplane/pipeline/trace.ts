@@ -15,6 +15,15 @@ export const TRACE_SNAP_BYTES = 128;
 /** How a stage turns one of its records back into words; `a..e` are the record's arguments. */
 export type TraceFormatter = (event: number, a: number, b: number, c: number, d: number, e: number) => string;
 
+/**
+ * Which packets an armed buffer takes (`ferry trace --live FILTER`). Asked at admission and only
+ * while the buffer is armed, so an unarmed pipeline never calls it; a packet it refuses does not
+ * count towards `remaining`.
+ */
+export interface TraceFilter {
+  matches(data: Uint8Array, off: number, len: number, port: number): boolean;
+}
+
 export interface TraceStep {
   stage: string;
   event: number;
@@ -46,6 +55,13 @@ export class TraceBuffer {
   private nextId = 1;
   /** Packets still to trace (0 = tracing off). */
   remaining = 0;
+  /** Only packets this filter accepts are traced (null: every packet). */
+  filter: TraceFilter | null = null;
+  /**
+   * Called at the end of every pipeline run while set: the packets that run traced have finished
+   * their way through the stages, so `drain` gives their whole stories (live tracing).
+   */
+  onRunDone: (() => void) | null = null;
 
   constructor(
     readonly maxPackets = 1024,
@@ -71,6 +87,7 @@ export class TraceBuffer {
    */
   begin(data: Uint8Array, off: number, len: number, port: number, tsSec: number, tsNsec: number): number {
     if (this.remaining === 0) return 0;
+    if (this.filter !== null && !this.filter.matches(data, off, len, port)) return 0;
     this.remaining--;
     const id = this.nextId++;
     const k = id % this.maxPackets;
@@ -99,6 +116,11 @@ export class TraceBuffer {
       this.next = 0;
       this.wrapped = true;
     }
+  }
+
+  /** True when records wait to be drained. */
+  get recorded(): boolean {
+    return this.next !== 0 || this.wrapped;
   }
 
   /** Decodes everything recorded so far, in arrival order, and clears the buffer. */

@@ -19,6 +19,16 @@ export class Rib {
     this.ensureTable(TABLE_DEFAULT_ID, 'default');
   }
 
+  /**
+   * Changes with every route added or removed in any table and every rule or table link change
+   * (both counters only grow, so their sum does too): a cached routing decision taken at an
+   * earlier generation may be stale. Routes change only through RoutingTable, which goes through
+   * the store; rules only through PolicyRules.
+   */
+  get generation(): number {
+    return this.store.generation + this.rules.generation;
+  }
+
   get local(): RoutingTable {
     return this.byId.get(TABLE_LOCAL_ID)!;
   }

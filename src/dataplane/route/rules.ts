@@ -103,6 +103,8 @@ export class PolicyRules {
   tableId = new Uint32Array(0);
   /** The table each Lookup rule reads (null when no table has that id yet: the rule never matches). */
   tables: (RoutingTable | null)[] = [];
+  /** Bumped whenever the rules or their table links change (see RouteStore.generation). */
+  generation = 0;
 
   constructor(private readonly resolveTable: (id: number) => RoutingTable | null) {
     this.rebuild();
@@ -132,6 +134,7 @@ export class PolicyRules {
 
   /** Re-reads table references (call after tables are created or dropped). */
   relink(): void {
+    this.generation++;
     for (let i = 0; i < this.count; i++) {
       this.tables[i] = this.action[i] === RuleAction.Lookup ? this.resolveTable(this.tableId[i]!) : null;
     }

@@ -69,6 +69,8 @@ export class RouteStore {
   /** Next route for the same prefix in the same table (higher metric), or -1. */
   next: Int32Array;
   live: Uint8Array;
+  /** Bumped by every add and remove: route caches compare it to know their decisions still hold. */
+  generation = 0;
   private top = 0;
   private readonly free: number[] = [];
 
@@ -95,6 +97,7 @@ export class RouteStore {
 
   /** Stores a route and returns its index. */
   add(table: number, r: RouteSpec): number {
+    this.generation++;
     let i = this.free.pop();
     if (i === undefined) {
       if (this.top === this.type.length) this.grow();
@@ -131,6 +134,7 @@ export class RouteStore {
 
   remove(i: number): void {
     if (!this.live[i]) throw new RangeError(`route ${i} is not in use`);
+    this.generation++;
     this.live[i] = 0;
     this.free.push(i);
   }

@@ -6,8 +6,19 @@
 
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { Stage } from '../pipeline/stage.js';
+import { u16, u32 } from '../wire/bytes.js';
 import { WireError } from '../wire/errors.js';
-import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, EthernetView } from '../wire/ethernet.js';
+import {
+  ETH_HEADER_LEN,
+  ETH_TYPE,
+  ETHERTYPE_ARP,
+  ETHERTYPE_IPV4,
+  ETHERTYPE_IPV6,
+  ETHERTYPE_QINQ,
+  ETHERTYPE_QINQ_OLD,
+  ETHERTYPE_VLAN,
+  EthernetView,
+} from '../wire/ethernet.js';
 import type { RouterContext } from './router-context.js';
 
 const EV_ACCEPT = 1;
@@ -37,35 +48,57 @@ export class EthInput extends Stage {
 
   process(pipe: Pipeline, slots: Uint16Array, n: number): void {
     const b = pipe.batch;
+    const d = b.data;
     const m = pipe.meta;
     const eth = this.eth;
     const macs = this.ctx.portMac;
+    // Packets for the main successor are compacted in place and handed on as one vector.
+    let w = 0;
     for (let k = 0; k < n; k++) {
       const s = slots[k]!;
-      const err = eth.wrap(b.data, b.offset[s]!, b.length[s]!);
-      if (err !== WireError.Ok) {
-        pipe.drop(s, this.malformed[err]!);
-        continue;
-      }
-      if (!eth.isMulticastDst && eth.dst !== macs[m.inPort[s]!]) {
+      const off = b.offset[s]!;
+      const len = b.length[s]!;
+      let type = len >= ETH_HEADER_LEN && off + len <= d.length ? u16(d, off + ETH_TYPE) : 0;
+      let payload = off + ETH_HEADER_LEN;
+      // An untagged frame is read here directly; a short or tagged one goes through the view,
+      // which says what is wrong or where the tags end.
+      if (type === 0 || type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ || type === ETHERTYPE_QINQ_OLD) {
+        const err = eth.wrap(d, off, len);
+        if (err !== WireError.Ok) {
+          pipe.drop(s, this.malformed[err]!);
+          continue;
+        }
+        if ((d[off]! & 1) === 0 && eth.dst !== macs[m.inPort[s]!]) {
+          pipe.drop(s, this.otherHost);
+          continue;
+        }
+        if (eth.tags !== 0) {
+          pipe.drop(s, this.vlan);
+          continue;
+        }
+        type = eth.etherType;
+        payload = eth.payloadOff;
+      } else if (
+        (d[off]! & 1) === 0 &&
+        u16(d, off) * 0x1_0000_0000 + u32(d, off + 2) !== macs[m.inPort[s]!]
+      ) {
         pipe.drop(s, this.otherHost);
         continue;
       }
-      if (eth.tags !== 0) {
-        pipe.drop(s, this.vlan);
-        continue;
-      }
-      const type = eth.etherType;
       m.etherType[s] = type;
-      m.l3Off[s] = eth.payloadOff;
-      if (type === ETHERTYPE_IPV4) pipe.nextId(this.ip4.id, s);
+      m.l3Off[s] = payload;
+      if (type === ETHERTYPE_IPV4) slots[w++] = s;
       else if (type === ETHERTYPE_ARP) pipe.nextId(this.arp.id, s);
       else {
         pipe.drop(s, type === ETHERTYPE_IPV6 ? this.ipv6 : this.unknownType);
         continue;
       }
-      pipe.trace(s, this, EV_ACCEPT, type, eth.isBroadcastDst ? 1 : eth.isMulticastDst ? 2 : 0);
+      if (m.traceId[s] !== 0) {
+        eth.wrap(d, off, len);
+        pipe.trace(s, this, EV_ACCEPT, type, eth.isBroadcastDst ? 1 : eth.isMulticastDst ? 2 : 0);
+      }
     }
+    pipe.nextAll(this.ip4.id, slots, w);
   }
 
   override formatTrace = (_event: number, type: number, cast: number): string =>

@@ -43,6 +43,8 @@ export class EthOutput extends Stage {
     const m = pipe.meta;
     const ctx = this.ctx;
     const neigh = ctx.neighbours;
+    // Packets for the main successor are compacted in place and handed on as one vector.
+    let w = 0;
     for (let k = 0; k < n; k++) {
       const s = slots[k]!;
       const port = m.outPort[s]!;
@@ -52,7 +54,7 @@ export class EthOutput extends Stage {
         b.offset[s] = l3;
         b.length[s] = len;
         pipe.trace(s, this, EV_L3, 0, port);
-        pipe.nextId(this.next.id, s);
+        slots[w++] = s;
         continue;
       }
       const target = m.nextHop[s] !== 0 ? m.nextHop[s]! : u32(d, l3 + 16);
@@ -81,8 +83,17 @@ export class EthOutput extends Stage {
           b.offset[s] = l3;
           b.length[s] = len;
         }
-        pipe.trace(s, this, EV_RESOLVED, target, port, Math.floor(mac / 0x1_0000_0000), mac % 0x1_0000_0000);
-        pipe.nextId(this.next.id, s);
+        if (m.traceId[s] !== 0)
+          pipe.trace(
+            s,
+            this,
+            EV_RESOLVED,
+            target,
+            port,
+            Math.floor(mac / 0x1_0000_0000),
+            mac % 0x1_0000_0000,
+          );
+        slots[w++] = s;
         continue;
       }
       if (r === OUT_DROP) {
@@ -93,6 +104,7 @@ export class EthOutput extends Stage {
       pipe.trace(s, this, EV_QUEUED, target, port);
       pipe.consume(s);
     }
+    pipe.nextAll(this.next.id, slots, w);
   }
 
   override formatTrace = (e: number, target: number, port: number, macHi: number, macLo: number): string => {

@@ -22,6 +22,18 @@ export type HookName = 'prerouting' | 'input' | 'forward' | 'output' | 'postrout
 export interface ChainProgram {
   /** Evaluates the packet in slot s; returns VERDICT_* (REJECT | code << 8). */
   run(pipe: Pipeline, s: number, hook: Hook): number;
+  /**
+   * Optional, the same over a vector: evaluates slots[from..n) in order into verdicts[k], and
+   * stops after the first verdict that is not accept, returning its k (n when all accepted).
+   */
+  runVector?(
+    pipe: Pipeline,
+    slots: Uint16Array,
+    from: number,
+    n: number,
+    hook: Hook,
+    verdicts: Int32Array,
+  ): number;
   /** Explains one of the program's trace events. */
   formatTrace?(event: number, a: number, b: number, c: number, d: number): string;
 }
@@ -32,6 +44,8 @@ export class Hook extends Stage {
   private readonly rejected: number;
   programs: ChainProgram[] = [];
   next!: Stage;
+  /** Verdict per vector position (processVector). */
+  private readonly verdicts: Int32Array;
 
   constructor(
     pipe: Pipeline,
@@ -42,12 +56,18 @@ export class Hook extends Stage {
     this.name = hook;
     this.dropped = pipe.drops.register(`${hook}-drop`);
     this.rejected = pipe.drops.register(`${hook}-reject`);
+    this.verdicts = new Int32Array(pipe.capacity);
   }
 
   process(pipe: Pipeline, slots: Uint16Array, n: number): void {
     const progs = this.programs;
     if (progs.length === 0) {
-      for (let k = 0; k < n; k++) pipe.nextId(this.next.id, slots[k]!);
+      pipe.nextAll(this.next.id, slots, n);
+      return;
+    }
+    const only = progs[0]!;
+    if (progs.length === 1 && only.runVector !== undefined) {
+      this.processVector(pipe, slots, n, only);
       return;
     }
     outer: for (let k = 0; k < n; k++) {
@@ -67,6 +87,38 @@ export class Hook extends Stage {
         continue outer;
       }
       pipe.nextId(this.next.id, s);
+    }
+  }
+
+  /** One program that evaluates vectors: verdicts are acted on in packet order, as above. */
+  private processVector(pipe: Pipeline, slots: Uint16Array, n: number, prog: ChainProgram): void {
+    const verdicts = this.verdicts;
+    let refused = 0;
+    for (let k = 0; k < n; ) {
+      const at = prog.runVector!(pipe, slots, k, n, this, verdicts);
+      if (at === n) break;
+      this.refuse(pipe, slots[at]!, verdicts[at]!);
+      refused++;
+      k = at + 1;
+    }
+    if (refused === 0) {
+      pipe.nextAll(this.next.id, slots, n);
+      return;
+    }
+    const next = this.next.id;
+    for (let k = 0; k < n; k++) if ((verdicts[k]! & 0xff) === VERDICT_ACCEPT) pipe.nextId(next, slots[k]!);
+  }
+
+  /** Acts on a verdict other than accept. */
+  private refuse(pipe: Pipeline, s: number, v: number): void {
+    const kind = v & 0xff;
+    if (kind === VERDICT_STOLEN) {
+      pipe.consume(s);
+    } else if (kind === VERDICT_REJECT) {
+      this.icmp.send(pipe, s, ICMPV4_DEST_UNREACH, v >>> 8);
+      pipe.drop(s, this.rejected);
+    } else {
+      pipe.drop(s, this.dropped);
     }
   }
 

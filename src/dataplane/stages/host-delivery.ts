@@ -113,6 +113,12 @@ export class HostInput extends Stage {
     const ctx = this.ctx;
     const host = ctx.hostPort;
     const local = ctx.local;
+    let fromHost = 0;
+    for (let k = 0; k < n; k++) if (m.inPort[slots[k]!] === host) fromHost++;
+    if (fromHost === 0) {
+      pipe.nextAll(this.next.id, slots, n);
+      return;
+    }
     for (let k = 0; k < n; k++) {
       const s = slots[k]!;
       if (m.inPort[s] !== host) {

@@ -25,6 +25,8 @@ export class Ingress extends Stage {
     const b = pipe.batch;
     const ports = this.ctx.ports;
     const l2 = this.ctx.portL2;
+    // Packets for the main successor are compacted in place and handed on as one vector.
+    let w = 0;
     for (let k = 0; k < n; k++) {
       const s = slots[k]!;
       const p = m.inPort[s]!;
@@ -35,7 +37,9 @@ export class Ingress extends Stage {
       const st = ports[p]!.stats;
       st.rxPackets++;
       st.rxBytes += b.length[s]!;
-      pipe.nextId(l2[p] === 1 ? this.eth.id : this.l3.id, s);
+      if (l2[p] === 1) slots[w++] = s;
+      else pipe.nextId(this.l3.id, s);
     }
+    pipe.nextAll(this.eth.id, slots, w);
   }
 }

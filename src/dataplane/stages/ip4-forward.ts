@@ -13,7 +13,7 @@ import {
   ICMPV4_TIME_EXCEEDED_TTL,
   ICMPV4_UNREACH_FRAG_NEEDED,
 } from '../wire/icmpv4.js';
-import { Ipv4View } from '../wire/ipv4.js';
+import { decrementTtl, IPV4_FLAG_DF, IPV4_FLAGS_FRAG, IPV4_TTL } from '../wire/ipv4.js';
 import type { IcmpErrors } from './icmp-errors.js';
 import type { RouterContext } from './router-context.js';
 
@@ -21,7 +21,6 @@ const EV_FORWARD = 1;
 
 export class Ip4Forward extends Stage {
   readonly name = 'ip4-forward';
-  private readonly ip = new Ipv4View();
   private readonly ttlExceeded: number;
   private readonly fragNeeded: number;
   next!: Stage;
@@ -37,36 +36,39 @@ export class Ip4Forward extends Stage {
   }
 
   process(pipe: Pipeline, slots: Uint16Array, n: number): void {
-    const b = pipe.batch;
+    const d = pipe.batch.data;
     const m = pipe.meta;
-    const ip = this.ip;
     const mtus = this.ctx.portMtu;
+    // Packets for the main successor are compacted in place and handed on as one vector.
+    let w = 0;
     for (let k = 0; k < n; k++) {
       const s = slots[k]!;
       const l3 = m.l3Off[s]!;
-      ip.wrap(b.data, l3, m.l3Len[s]!);
-      if (ip.ttl <= 1) {
+      // ip4-input checked the header; the fields are read in place.
+      const ttl = d[l3 + IPV4_TTL]!;
+      if (ttl <= 1) {
         this.icmp.send(pipe, s, ICMPV4_TIME_EXCEEDED, ICMPV4_TIME_EXCEEDED_TTL);
         pipe.drop(s, this.ttlExceeded);
         continue;
       }
-      ip.decrementTtl();
+      decrementTtl(d, l3, ttl);
       const mtu = mtus[m.outPort[s]!]!;
       if (m.l3Len[s]! <= mtu) {
-        pipe.trace(s, this, EV_FORWARD, ip.ttl, mtu);
-        pipe.nextId(this.next.id, s);
+        if (m.traceId[s] !== 0) pipe.trace(s, this, EV_FORWARD, ttl - 1, mtu);
+        slots[w++] = s;
         continue;
       }
-      if (ip.dontFragment) {
+      if ((d[l3 + IPV4_FLAGS_FRAG]! & (IPV4_FLAG_DF >>> 8)) !== 0) {
         this.icmp.send(pipe, s, ICMPV4_DEST_UNREACH, ICMPV4_UNREACH_FRAG_NEEDED, mtu);
         pipe.drop(s, this.fragNeeded);
         continue;
       }
       // Too big but fragmentable: ip4-fragment cuts it after the postrouting hook, as Linux does
       // (so source NAT sees the whole datagram once).
-      pipe.trace(s, this, EV_FORWARD, ip.ttl, mtu);
-      pipe.nextId(this.next.id, s);
+      pipe.trace(s, this, EV_FORWARD, ttl - 1, mtu);
+      slots[w++] = s;
     }
+    pipe.nextAll(this.next.id, slots, w);
   }
 
   override formatTrace = (_e: number, ttl: number, mtu: number): string =>

@@ -38,6 +38,12 @@ export class Ip4Fragment extends Stage {
   process(pipe: Pipeline, slots: Uint16Array, n: number): void {
     const m = pipe.meta;
     const mtus = this.ctx.portMtu;
+    let fit = 0;
+    while (fit < n && m.l3Len[slots[fit]!]! <= mtus[m.outPort[slots[fit]!]!]!) fit++;
+    if (fit === n) {
+      pipe.nextAll(this.next.id, slots, n);
+      return;
+    }
     for (let k = 0; k < n; k++) {
       const s = slots[k]!;
       const mtu = mtus[m.outPort[s]!]!;

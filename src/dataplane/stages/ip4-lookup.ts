@@ -58,11 +58,13 @@ export class Ip4Lookup extends Stage {
     const local = this.ctx.local;
     const routes: RouteResolver = this.ctx.routes;
     const res = this.res;
+    // Packets for the main successor are compacted in place and handed on as one vector.
+    let w = 0;
     for (let k = 0; k < n; k++) {
       const s = slots[k]!;
       const l3 = m.l3Off[s]!;
       const dst = u32(d, l3 + 16);
-      if (local.find(dst) >= 0 || local.isBroadcast(dst)) {
+      if (local.isOwn(dst)) {
         pipe.trace(s, this, EV_LOCAL, dst);
         pipe.nextId(this.local.id, s);
         continue;
@@ -79,7 +81,8 @@ export class Ip4Lookup extends Stage {
       }
       m.table[s] = res.table;
       m.rule[s] = res.rule;
-      pipe.trace(s, this, EV_ROUTE, dst, res.table, res.port, res.nextHop, m.mark[s]!);
+      if (m.traceId[s] !== 0)
+        pipe.trace(s, this, EV_ROUTE, dst, res.table, res.port, res.nextHop, m.mark[s]!);
       if (res.type !== RT_UNICAST) {
         if (res.type === RT_UNREACHABLE) this.icmp.send(pipe, s, ICMPV4_DEST_UNREACH, ICMPV4_UNREACH_HOST);
         else if (res.type === RT_PROHIBIT)
@@ -96,8 +99,9 @@ export class Ip4Lookup extends Stage {
       }
       m.outPort[s] = res.port;
       m.nextHop[s] = res.nextHop;
-      pipe.nextId(this.forward.id, s);
+      slots[w++] = s;
     }
+    pipe.nextAll(this.forward.id, slots, w);
   }
 
   override formatTrace = (

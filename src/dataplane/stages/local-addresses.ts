@@ -62,6 +62,18 @@ export class LocalAddresses {
     return false;
   }
 
+  /**
+   * True when `a` is for the router itself: one of its addresses, 255.255.255.255 or a directed
+   * broadcast (`find(a) >= 0 || isBroadcast(a)` in one pass, for the per-packet lookup).
+   */
+  isOwn(a: number): boolean {
+    if (a === 0xffffffff) return true;
+    const addr = this.addr;
+    const bcast = this.bcast;
+    for (let i = 0; i < this.count; i++) if (addr[i] === a || (bcast[i] === a && a !== 0)) return true;
+    return false;
+  }
+
   /** Index of an address on `port` whose prefix contains `a` (the on-link check), or -1. */
   onLink(a: number, port: number): number {
     for (let i = 0; i < this.count; i++) {

@@ -35,7 +35,7 @@ export class PortOutput extends Stage {
         continue;
       }
       this.lists[p]![this.counts[p]!++] = s;
-      pipe.trace(s, this, EV_TX, p, pipe.batch.length[s]! + m.headLen[s]!);
+      if (m.traceId[s] !== 0) pipe.trace(s, this, EV_TX, p, pipe.batch.length[s]! + m.headLen[s]!);
       pipe.consume(s);
     }
     for (let p = 0; p < nPorts; p++) {

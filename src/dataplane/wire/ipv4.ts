@@ -83,6 +83,19 @@ function checkOptions(b: Uint8Array, start: number, end: number): WireError {
   return WireError.Ok;
 }
 
+/**
+ * The TTL decrement of `Ipv4View.decrementTtl` on the header at b[o] whose TTL the caller read
+ * as `ttl` (> 0), for stages that read the header in place: TTL is the high byte of its word, so
+ * the stored checksum grows by 0x0100 with the carry folded back in (RFC 1624), as Linux's
+ * `ip_decrease_ttl` does.
+ */
+export function decrementTtl(b: Uint8Array, o: number, ttl: number): void {
+  let c = u16(b, o + IPV4_CHECKSUM) + 0x0100;
+  if (c >= 0xffff) c++;
+  setU16(b, o + IPV4_CHECKSUM, c & 0xffff);
+  b[o + IPV4_TTL] = ttl - 1;
+}
+
 /** Zero-copy view of one IPv4 packet. Reuse one instance per stage: `wrap()` re-points it. */
 export class Ipv4View {
   buf: Uint8Array = EMPTY;
@@ -253,14 +266,9 @@ export class Ipv4View {
    * `ttl > 1` first (an expiring packet gets ICMP time exceeded instead); a TTL of 0 is left as is.
    */
   decrementTtl(): number {
-    const b = this.buf;
-    const o = this.off;
-    const t = b[o + IPV4_TTL]!;
+    const t = this.buf[this.off + IPV4_TTL]!;
     if (t === 0) return 0;
-    let c = u16(b, o + IPV4_CHECKSUM) + 0x0100;
-    if (c >= 0xffff) c++;
-    setU16(b, o + IPV4_CHECKSUM, c & 0xffff);
-    b[o + IPV4_TTL] = t - 1;
+    decrementTtl(this.buf, this.off, t);
     return t - 1;
   }
 
