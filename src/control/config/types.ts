@@ -58,6 +58,8 @@ export interface PortConfig {
   readonly device: string;
   readonly mac: Uint8Array | null;
   readonly mtu: number;
+  /** Whether `mtu` was written in the config (live ports otherwise take the device's MTU). */
+  readonly mtuSet: boolean;
   /** Interface addresses with their prefix length (host bits kept, as `ip addr` shows them). */
   readonly addresses: readonly Prefix[];
   readonly proxyArp: boolean;
@@ -232,6 +234,12 @@ export interface ConntrackConfig {
   readonly liberal: boolean;
   /** Milliseconds. */
   readonly timeouts: ConntrackTimeouts;
+  /**
+   * An unsolicited inbound TCP SYN to the router (RFC 5382 REQ-4): `icmp` answers it with port
+   * unreachable after 6 s unless an outbound SYN claims the connection; `drop` drops it silently
+   * (REQ-4a). Absent: icmp.
+   */
+  readonly unsolicitedSyn?: 'icmp' | 'drop';
 }
 
 export type Option82Policy = 'append' | 'replace' | 'forward' | 'discard';

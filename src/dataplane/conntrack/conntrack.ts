@@ -15,6 +15,7 @@
 import { type CtSettings, CtTimeouts } from './ct-timeouts.js';
 import { CT_SEEN_REPLY, DIR_REPLY } from './flow-layout.js';
 import { type FlowRemoveListener, FlowTable } from './flow-table.js';
+import { FragTable } from './frag-table.js';
 import { NatPool } from './nat-pool.js';
 import { TcpTracker } from './tcp-tracker.js';
 
@@ -61,6 +62,8 @@ export class Conntrack implements FlowRemoveListener {
   readonly pMap: Int32Array;
   /** Mapping held by each flow, -1 if none. */
   readonly flowMap: Int32Array;
+  /** IPv4 fragments: the first fragment's outcome for the later ones (RFC 4787 REQ-14). */
+  readonly frags: FragTable;
   /** Engine time of the batch being processed, in ms. */
   nowMs = 0;
 
@@ -78,6 +81,7 @@ export class Conntrack implements FlowRemoveListener {
     this.pNat = new Uint8Array(o.slots);
     this.pMap = new Int32Array(o.slots).fill(-1);
     this.flowMap = new Int32Array(capacity).fill(-1);
+    this.frags = new FragTable({ slots: o.slots });
     this.table.removeListener = this;
   }
 

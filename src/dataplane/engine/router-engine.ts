@@ -9,7 +9,9 @@
  *
  * With `conntrack` set: conntrack-in before prerouting, nat-dst after it, conntrack-confirm-in
  * before ip4-local, conntrack-out between ip4-output and output, nat-src + conntrack-confirm
- * between postrouting and ip4-fragment (netfilter's priorities -200, dstnat, confirm, srcnat).
+ * between postrouting and ip4-fragment (netfilter's priorities -200, dstnat, confirm, srcnat);
+ * conntrack-in/-out send later fragments to ip4-frag-track(-out), which hands them on to
+ * prerouting/output; tcp-unsolicited-syn sits between conntrack-confirm-in and ip4-local.
  *
  * With a host port (setHostPort): host-input after ip4-input sends the kernel's packets to
  * ip4-output (local output), and ip4-local hands what is for the kernel to host-delivery, which
@@ -20,7 +22,12 @@ import type { ConntrackConfig } from '../../control/config/types.js';
 import type { PacketBatch } from '../batch.js';
 import { Conntrack } from '../conntrack/conntrack.js';
 import { ctSettings } from '../conntrack/ct-timeouts.js';
-import { ACT_BROADCAST_REQUEST, ACT_FAILED, ACT_UNICAST_REQUEST } from '../neighbour/table.js';
+import {
+  ACT_BROADCAST_REQUEST,
+  ACT_FAILED,
+  ACT_UNICAST_REQUEST,
+  type NeighbourTable,
+} from '../neighbour/table.js';
 import { NO_PORT } from '../pipeline/packet-meta.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import type { Port } from '../ports/port.js';
@@ -35,6 +42,7 @@ import { HostDelivery, HostInput } from '../stages/host-delivery.js';
 import { IcmpErrors } from '../stages/icmp-errors.js';
 import { Ingress } from '../stages/ingress.js';
 import { Ip4Forward } from '../stages/ip4-forward.js';
+import { FRAG_VIA_OUTPUT, FRAG_VIA_PREROUTING, Ip4FragTrack } from '../stages/ip4-frag-track.js';
 import { Ip4Fragment } from '../stages/ip4-fragment.js';
 import { Ip4Input } from '../stages/ip4-input.js';
 import { Ip4Local } from '../stages/ip4-local.js';
@@ -48,6 +56,7 @@ import { OriginatedBatch } from '../stages/originator.js';
 import { PortOutput } from '../stages/port-output.js';
 import type { HostRouteLearner, RouteResolver } from '../stages/route-result.js';
 import { RouterContext } from '../stages/router-context.js';
+import { UnsolicitedSyn } from '../stages/unsolicited-syn.js';
 
 /** Rounds of originated packets run per received batch (an echo reply may need an ARP request). */
 const MAX_ORIGINATED_ROUNDS = 4;
@@ -60,6 +69,13 @@ export interface RouterOptions {
   hosts?: HostRouteLearner | null;
   /** Connection tracking and NAT; null/absent: no conntrack stages (packets stay untracked). */
   conntrack?: ConntrackConfig | null;
+  /**
+   * State handoff for a reload (`ferry run` rebuilds the router over the same ports): the
+   * replaced engine's neighbour table and flow table (with its NAT bindings) are used as they are
+   * instead of fresh ones, so resolved neighbours and established flows survive the swap. The
+   * caller checks that `carry.conntrack` was built with this config's capacity and liberal mode.
+   */
+  carry?: { neighbours: NeighbourTable; conntrack: Conntrack | null };
 }
 
 export class RouterEngine {
@@ -90,7 +106,7 @@ export class RouterEngine {
   ) {
     const pipe = new Pipeline(Math.max(opts.capacity ?? 256, 256));
     this.pipe = pipe;
-    const ctx = new RouterContext(ports, routes);
+    const ctx = new RouterContext(ports, routes, opts.carry?.neighbours);
     this.ctx = ctx;
     const add = pipe.add.bind(pipe);
     // Stages are added in topological order: the dispatcher runs them in this order.
@@ -107,7 +123,11 @@ export class RouterEngine {
     const hostInput = add(new HostInput(ctx, hostDelivery));
     // ---- conntrack/NAT (optional): conntrack-in before prerouting, nat-dst after it, confirm
     // before local delivery, conntrack-out before output, nat-src + confirm after postrouting.
-    const ct = opts.conntrack ? new Conntrack({ ...ctSettings(opts.conntrack), slots: pipe.capacity }) : null;
+    const carried = opts.carry?.conntrack ?? null;
+    if (carried && carried.pMap.length < pipe.capacity) throw new Error('carried conntrack has fewer slots');
+    const ct = opts.conntrack
+      ? (carried ?? new Conntrack({ ...ctSettings(opts.conntrack), slots: pipe.capacity }))
+      : null;
     this.conntrack = ct;
     const ctIn = ct ? add(new ConntrackIn(pipe, ctx, ct)) : null;
     const prerouting = add(new Hook(pipe, 'prerouting', this.icmp));
@@ -115,6 +135,11 @@ export class RouterEngine {
     const lookup = add(new Ip4Lookup(pipe, ctx, this.icmp));
     const input = add(new Hook(pipe, 'input', this.icmp));
     const confirmIn = ct ? add(new ConntrackConfirm(pipe, ct, 'conntrack-confirm-in')) : null;
+    // RFC 5382 REQ-4: unsolicited inbound SYNs are held 6 s, then answered (unsolicited-syn: icmp).
+    const synHold =
+      ct && opts.conntrack?.unsolicitedSyn !== 'drop'
+        ? add(new UnsolicitedSyn(pipe, ctx, ct, this.icmp, hostDelivery))
+        : null;
     const local = add(new Ip4Local(pipe, ctx, this.icmp));
     add(hostDelivery);
     ip4Output = add(new Ip4Output(pipe, ctx));
@@ -125,6 +150,10 @@ export class RouterEngine {
     const postrouting = add(new Hook(pipe, 'postrouting', this.icmp));
     const natSrc = ct ? add(new NatSrc(pipe, ctx, ct, this.icmp)) : null;
     const confirm = ct ? add(new ConntrackConfirm(pipe, ct)) : null;
+    // After confirm, so a first fragment has passed before its batch's later fragments are seen.
+    const fragIn = ct ? add(new Ip4FragTrack(pipe, ctx, ct, FRAG_VIA_PREROUTING)) : null;
+    const fragOut = ct ? add(new Ip4FragTrack(pipe, ctx, ct, FRAG_VIA_OUTPUT, 'ip4-frag-track-out')) : null;
+    if (synHold) add(synHold.answer);
     const fragment = add(new Ip4Fragment(pipe, ctx));
     this.neighbourFailed = add(new NeighbourFailed(pipe, this.icmp));
     const ethOut = add(new EthOutput(pipe, ctx, this.arpOut));
@@ -164,6 +193,18 @@ export class RouterEngine {
       postrouting.next = natSrc;
       natSrc.next = confirm;
       confirm.next = fragment;
+    }
+    if (ctIn && ctOut && fragIn && fragOut) {
+      ctIn.frag = fragIn;
+      fragIn.next = prerouting;
+      ctOut.frag = fragOut;
+      fragOut.next = output;
+      this.onTick((now) => fragIn.tick(now));
+    }
+    if (confirmIn && synHold) {
+      confirmIn.next = synHold;
+      synHold.next = local;
+      this.onTick((now) => synHold.tick(now));
     }
     // ---- end conntrack/NAT wiring
 

@@ -6,7 +6,9 @@
  * first state. For a packet of a known flow it writes `meta.ctMark` back into the flow (nft's
  * `ct mark set` writes the conntrack itself). When the flow was confirmed meanwhile by another
  * packet of the same batch with the same translation, the packet joins it (netfilter's clash
- * resolution); otherwise a clash or a full table drops the packet.
+ * resolution); otherwise a clash or a full table drops the packet. A first fragment that gets
+ * here has passed: what it ended with (flow, ct state, mark) becomes its later fragments' outcome
+ * (conntrack/frag-table.ts, RFC 4787 REQ-14).
  */
 
 import { CT_NEW } from '../../control/config/types.js';
@@ -16,6 +18,7 @@ import { CT_NAT_DST, CT_NAT_SRC } from '../conntrack/flow-layout.js';
 import { INSERT_CLASH, INSERT_FULL } from '../conntrack/flow-table.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { Stage } from '../pipeline/stage.js';
+import { u16 } from '../wire/bytes.js';
 
 const TCP = 6;
 const UDP = 17;
@@ -42,7 +45,11 @@ export class ConntrackConfirm extends Stage {
 
   process(pipe: Pipeline, slots: Uint16Array, n: number): void {
     const m = pipe.meta;
+    const d = pipe.batch.data;
     const table = this.ct.table;
+    const fragsPending = this.ct.frags.pending > 0;
+    // Every packet that goes on goes to `next`: compacted in place, handed on as one vector.
+    let w = 0;
     for (let k = 0; k < n; k++) {
       const s = slots[k]!;
       const h = m.ct[s]!;
@@ -52,8 +59,21 @@ export class ConntrackConfirm extends Stage {
       } else if (m.ctState[s] === CT_NEW && !this.confirm(pipe, s)) {
         continue;
       }
-      pipe.nextId(this.next.id, s);
+      // A first fragment (MF set, offset 0), looked for only while one is registered.
+      if (fragsPending && (u16(d, m.l3Off[s]! + 6) & 0x3fff) === 0x2000) this.resolveFragment(pipe, s);
+      slots[w++] = s;
     }
+    pipe.nextAll(this.next.id, slots, w);
+  }
+
+  /** The later fragments of slot s's datagram take its flow, ct state and mark (RFC 4787 REQ-14). */
+  private resolveFragment(pipe: Pipeline, s: number): void {
+    const d = pipe.batch.data;
+    const m = pipe.meta;
+    const l3 = m.l3Off[s]!;
+    const frags = this.ct.frags;
+    const e = frags.registered(s, u16(d, l3 + 4), d[l3 + 9]!);
+    if (e >= 0) frags.resolve(e, m.ct[s]!, m.ctState[s]!, m.mark[s]!);
   }
 
   private confirm(pipe: Pipeline, s: number): boolean {

@@ -11,7 +11,9 @@
  * are INVALID (no flow). An ICMP error is RELATED to the flow of the packet it quotes (netfilter's
  * nf_conntrack_inet_error: the quoted tuple inverted), INVALID when there is none, and does not
  * refresh that flow (RFC 5508 REQ-6); one with a bad ICMP checksum is dropped (RFC 5508 REQ-3).
- * Non-first fragments carry no ports: they pass untracked.
+ * Fragments (RFC 4787 REQ-14): a first fragment is classified as any packet and registered with
+ * ip4-frag-track (`frag`); later fragments carry no ports and go to that stage instead, which gives
+ * them the first fragment's outcome. Without `frag` they pass untracked.
  */
 
 import { CT_ESTABLISHED, CT_INVALID, CT_NEW, CT_RELATED } from '../../control/config/types.js';
@@ -24,6 +26,7 @@ import { Stage } from '../pipeline/stage.js';
 import { formatIpv4, u16, u32 } from '../wire/bytes.js';
 import { verify } from '../wire/checksum.js';
 import { icmpv4IsError } from '../wire/icmpv4.js';
+import type { Ip4FragTrack } from './ip4-frag-track.js';
 import type { RouterContext } from './router-context.js';
 
 const TCP = 6;
@@ -39,6 +42,8 @@ export class ConntrackIn extends Stage {
   readonly name: string;
   private readonly badIcmp: number;
   next!: Stage;
+  /** Where fragments are tracked (ip4-frag-track); null: they pass untracked. */
+  frag: Ip4FragTrack | null = null;
 
   constructor(
     pipe: Pipeline,
@@ -56,11 +61,125 @@ export class ConntrackIn extends Stage {
     const nowMs = Math.round(this.ctx.now * 1000);
     ct.nowMs = nowMs;
     ct.table.expire(nowMs, ct.expireBudget);
+    const d = pipe.batch.data;
+    const m = pipe.meta;
+    // Every packet for `next` is compacted in place and handed on as one vector (fragments too,
+    // so the order is kept).
+    let w = 0;
     for (let k = 0; k < n; k++) {
       const s = slots[k]!;
-      if (this.track(pipe, s, nowMs)) pipe.nextId(this.next.id, s);
+      // MF and fragment offset: non-zero for every fragment.
+      const frag = u16(d, m.l3Off[s]! + 6) & 0x3fff;
+      if (frag !== 0) {
+        if (this.fragment(pipe, s, frag, nowMs)) slots[w++] = s;
+      } else if (this.cached(pipe, s, nowMs) || this.track(pipe, s, nowMs)) slots[w++] = s;
       else pipe.drop(s, this.badIcmp);
     }
+    pipe.nextAll(this.next.id, slots, w);
+  }
+
+  /**
+   * A fragment (`frag`: MF and offset): the first is tracked and registered, later ones go to
+   * `frag`. True when the packet goes on to `next` (the caller queues it).
+   */
+  private fragment(pipe: Pipeline, s: number, frag: number, nowMs: number): boolean {
+    const m = pipe.meta;
+    const ft = this.frag;
+    if ((frag & 0x1fff) !== 0) {
+      m.ct[s] = -1;
+      m.ctState[s] = 0;
+      if (ft === null) return true;
+      pipe.nextId(ft.id, s);
+      return false;
+    }
+    if (!this.track(pipe, s, nowMs)) {
+      pipe.drop(s, this.badIcmp);
+      return false;
+    }
+    return ft === null || ft.first(pipe, s, nowMs);
+  }
+
+  /**
+   * The established-flow path: a TCP, UDP or ICMP query packet (with its header) whose flow the
+   * table's recent-flow cache holds, not expired, is tracked here with one cache probe and none of
+   * `track`'s other cases. False when that does not apply (nothing changed then, the packet's
+   * flow was removed by a TCP restart): `track` classifies the packet from the start.
+   */
+  private cached(pipe: Pipeline, s: number, nowMs: number): boolean {
+    const d = pipe.batch.data;
+    const m = pipe.meta;
+    const l3 = m.l3Off[s]!;
+    const l4 = m.l4Off[s]!;
+    const end = l3 + m.l3Len[s]!;
+    const proto = d[l3 + 9]!;
+    // The key's ports, as `track` forms them: TCP/UDP ports, or an ICMP query's id and type/code.
+    let sport = 0;
+    let dport = 0;
+    if (proto === UDP || proto === TCP) {
+      if (l4 + 8 > end) return false;
+      if (proto === TCP && (l4 + 20 > end || d[l4 + 12]! >>> 4 < 5 || l4 + (d[l4 + 12]! >>> 4) * 4 > end))
+        return false;
+      sport = u16(d, l4);
+      dport = u16(d, l4 + 2);
+    } else if (proto === ICMP) {
+      if (l4 + 8 > end) return false;
+      const type = d[l4]!;
+      if (icmpv4IsError(type) || icmpInverseType(type) < 0) return false;
+      sport = u16(d, l4 + 4);
+      dport = (type << 8) | d[l4 + 1]!;
+    } else {
+      return false;
+    }
+    const table = this.ct.table;
+    const h = table.lookupCached(u32(d, l3 + 12) | 0, u32(d, l3 + 16) | 0, sport, dport, proto);
+    if (h < 0 || table.isExpired(h >>> 1, nowMs)) return false;
+    return this.known(pipe, s, h, proto, l3, l4, end, nowMs);
+  }
+
+  /**
+   * A packet of the known, unexpired flow direction h: the protocol tracker or the timeout
+   * refresh, counters, and `meta.ct` / `ctState` / `ctMark`. False for a SYN reopening a TCP flow
+   * in TIME_WAIT/CLOSE: the old flow is removed and the SYN starts a new one (the caller's job).
+   */
+  private known(
+    pipe: Pipeline,
+    s: number,
+    h: number,
+    proto: number,
+    l3: number,
+    l4: number,
+    end: number,
+    nowMs: number,
+  ): boolean {
+    const m = pipe.meta;
+    const ct = this.ct;
+    const table = ct.table;
+    const f = h >>> 1;
+    let verdict = 0;
+    // Seen both ways (ct state ESTABLISHED rather than NEW): what `ct.isEstablished(h)` says.
+    let replied = false;
+    if (proto === TCP) {
+      verdict = ct.tcp.track(h, pipe.batch.data, l4, end, nowMs);
+      if (verdict === TCP_RESTART) {
+        table.remove(f);
+        return false;
+      }
+      replied = ct.isEstablished(h);
+    } else {
+      replied = this.refresh(f, h & 1, proto, nowMs);
+    }
+    m.ct[s] = h;
+    m.ctMark[s] = table.getCtMark(f);
+    if (verdict === TCP_INVALID) {
+      // Unlike Linux, the packet keeps its flow: NAT still translates it, so an inside address
+      // cannot leak when no rule drops `ct state invalid`.
+      m.ctState[s] = CT_INVALID;
+    } else {
+      table.account(h, end - l3, nowMs);
+      m.ctState[s] = replied ? CT_ESTABLISHED : CT_NEW;
+    }
+    if (m.traceId[s] !== 0) pipe.trace(s, this, EV_KNOWN, h, m.ctState[s]!, table.getState(f));
+    return true;
   }
 
   /** Classifies slot s; false when it must be dropped. */
@@ -74,7 +193,6 @@ export class ConntrackIn extends Stage {
     const end = l3 + m.l3Len[s]!;
     m.ct[s] = -1;
     m.ctState[s] = 0;
-    if ((u16(d, l3 + 6) & 0x1fff) !== 0) return true;
     const proto = d[l3 + 9]!;
     // Addresses travel as int32 (| 0): a u32 above 2^31 would be boxed at every call boundary.
     const src = u32(d, l3 + 12) | 0;
@@ -112,30 +230,7 @@ export class ConntrackIn extends Stage {
       table.remove(h >>> 1);
       h = -1;
     }
-    if (h >= 0) {
-      const f = h >>> 1;
-      let verdict = 0;
-      if (proto === TCP) verdict = ct.tcp.track(h, d, l4, end, nowMs);
-      else this.refresh(f, h & 1, proto, nowMs);
-      if (verdict === TCP_RESTART) {
-        // A SYN reopening TIME_WAIT/CLOSE: the old flow goes, the SYN starts a new one.
-        table.remove(f);
-        h = -1;
-      } else {
-        m.ct[s] = h;
-        m.ctMark[s] = table.getCtMark(f);
-        if (verdict === TCP_INVALID) {
-          // Unlike Linux, the packet keeps its flow: NAT still translates it, so an inside address
-          // cannot leak when no rule drops `ct state invalid`.
-          m.ctState[s] = CT_INVALID;
-        } else {
-          table.account(h, end - l3, nowMs);
-          m.ctState[s] = ct.isEstablished(h) ? CT_ESTABLISHED : CT_NEW;
-        }
-        pipe.trace(s, this, EV_KNOWN, h, m.ctState[s]!, table.getState(f));
-        return true;
-      }
-    }
+    if (h >= 0 && this.known(pipe, s, h, proto, l3, l4, end, nowMs)) return true;
     if (proto === TCP ? !TcpTracker.canCreate(d[l4 + 13]!) : proto === ICMP && !icmpIsRequest(d[l4]!))
       return this.invalid(pipe, s);
     ct.propose(s, src, dst, sport, dport, proto, rSport, rDport);
@@ -145,14 +240,18 @@ export class ConntrackIn extends Stage {
     return true;
   }
 
-  /** UDP, ICMP and other protocols: reply seen → assured and the longer timeout. */
-  private refresh(f: number, dir: number, proto: number, nowMs: number): void {
+  /** UDP, ICMP and other protocols: reply seen → assured and the longer timeout. Returns whether a reply was seen. */
+  private refresh(f: number, dir: number, proto: number, nowMs: number): boolean {
     const table = this.ct.table;
     const t = this.ct.timeouts;
-    if (dir === 1 && !table.hasStatus(f, CT_SEEN_REPLY)) table.setStatusBits(f, CT_SEEN_REPLY | CT_ASSURED);
-    const replied = table.hasStatus(f, CT_SEEN_REPLY);
+    let replied = table.hasStatus(f, CT_SEEN_REPLY);
+    if (dir === 1 && !replied) {
+      table.setStatusBits(f, CT_SEEN_REPLY | CT_ASSURED);
+      replied = true;
+    }
     const secs = proto === UDP ? (replied ? t.udpStream : t.udp) : proto === ICMP ? t.icmp : t.generic;
     table.setTimeout(f, nowMs, secs);
+    return replied;
   }
 
   /** An ICMP error: RELATED to the flow of the packet it quotes, else INVALID. */

@@ -6,17 +6,18 @@
  * without consulting the chains again: the destination half of "leave looking like the inverse of
  * the other direction's key" — which is also how replies to source-NATed flows find the inside
  * host. An ICMP error RELATED to a flow gets its outer destination and the quoted packet's source
- * reverted (RFC 5508 REQ-4, RFC 5382 REQ-9).
+ * reverted (RFC 5508 REQ-4, RFC 5382 REQ-9). A later fragment (ip4-frag-track gave it its first
+ * fragment's flow) has no L4 header: only its address and IPv4 header checksum change.
  */
 
 import { CT_NEW, CT_RELATED } from '../../control/config/types.js';
 import { type Conntrack, PEND_DNAT } from '../conntrack/conntrack.js';
 import { CT_NAT_DST, CT_NAT_SRC } from '../conntrack/flow-layout.js';
-import { rewriteAddrPort, rewriteQuoted } from '../conntrack/nat-rewrite.js';
+import { rewriteAddrPort, rewriteAddrPortL4, rewriteQuoted } from '../conntrack/nat-rewrite.js';
 import { NAT_DNAT } from '../pipeline/packet-meta.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { Stage } from '../pipeline/stage.js';
-import { formatIpv4 } from '../wire/bytes.js';
+import { formatIpv4, u16 } from '../wire/bytes.js';
 
 const TCP = 6;
 const UDP = 17;
@@ -39,6 +40,8 @@ export class NatDst extends Stage {
     const m = pipe.meta;
     const d = pipe.batch.data;
     const table = this.ct.table;
+    // Every packet that goes on goes to `next`: compacted in place, handed on as one vector.
+    let w = 0;
     for (let k = 0; k < n; k++) {
       const s = slots[k]!;
       const h = m.ct[s]!;
@@ -49,19 +52,24 @@ export class NatDst extends Stage {
           const l4 = m.l4Off[s]!;
           const addr = table.src(h ^ 1) | 0;
           const port = table.sport(h ^ 1);
-          if ((m.ctState[s]! & CT_RELATED) !== 0) {
+          if ((u16(d, l3 + 6) & 0x1fff) !== 0) {
+            rewriteAddrPort(d, l3, l4, d[l3 + 9]!, DST, addr, -1, false);
+          } else if ((m.ctState[s]! & CT_RELATED) !== 0) {
             rewriteQuoted(d, l4, l3 + m.l3Len[s]!, 12, addr, port);
             rewriteAddrPort(d, l3, l4, ICMP, DST, addr, -1, true);
           } else {
-            rewriteAddrPort(d, l3, l4, d[l3 + 9]!, DST, addr, port, true);
+            const proto = d[l3 + 9]!;
+            if (proto === TCP || proto === UDP) rewriteAddrPortL4(d, l3, l4, proto === UDP, DST, addr, port);
+            else rewriteAddrPort(d, l3, l4, proto, DST, addr, port, true);
           }
-          pipe.trace(s, this, EV_FLOW, addr, port, f, m.ctState[s]! & CT_RELATED);
+          if (m.traceId[s] !== 0) pipe.trace(s, this, EV_FLOW, addr, port, f, m.ctState[s]! & CT_RELATED);
         }
       } else if (m.ctState[s] === CT_NEW && m.natKind[s] === NAT_DNAT) {
         this.dnat(pipe, s, d);
       }
-      pipe.nextId(this.next.id, s);
+      slots[w++] = s;
     }
+    pipe.nextAll(this.next.id, slots, w);
   }
 
   private dnat(pipe: Pipeline, s: number, d: Uint8Array): void {

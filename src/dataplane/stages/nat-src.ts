@@ -7,18 +7,20 @@
  * answers through the router. Ports come from the NatPool (endpoint-independent, preserved when
  * free); when none is left the packet is answered with ICMP 3/13 and dropped (RFC 5508 REQ-8).
  * Known flows are translated from their keys; RELATED ICMP errors get the outer source and the
- * quoted destination changed (RFC 5508 REQ-5).
+ * quoted destination changed (RFC 5508 REQ-5). A later fragment (ip4-frag-track gave it its
+ * first fragment's flow) has no L4 header: only its address and IPv4 header checksum change; the
+ * L4 checksum, which covers the pseudo-header, was updated in the first fragment.
  */
 
 import { CT_NEW, CT_RELATED } from '../../control/config/types.js';
 import { type Conntrack, PEND_DNAT, PEND_SNAT } from '../conntrack/conntrack.js';
 import { CT_NAT_DST, CT_NAT_SRC, CT_SEEN_REPLY } from '../conntrack/flow-layout.js';
 import { NAT_EXHAUSTED, NAT_P_ICMP, NAT_P_TCP, NAT_P_UDP } from '../conntrack/nat-pool.js';
-import { rewriteAddrPort, rewriteQuoted } from '../conntrack/nat-rewrite.js';
+import { rewriteAddrPort, rewriteAddrPortL4, rewriteQuoted } from '../conntrack/nat-rewrite.js';
 import { NAT_MASQUERADE, NAT_SNAT } from '../pipeline/packet-meta.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { Stage } from '../pipeline/stage.js';
-import { formatIpv4 } from '../wire/bytes.js';
+import { formatIpv4, u16 } from '../wire/bytes.js';
 import { ICMPV4_DEST_UNREACH, ICMPV4_UNREACH_ADMIN_PROHIBITED } from '../wire/icmpv4.js';
 import type { IcmpErrors } from './icmp-errors.js';
 import type { RouterContext } from './router-context.js';
@@ -55,6 +57,8 @@ export class NatSrc extends Stage {
     const m = pipe.meta;
     const d = pipe.batch.data;
     const table = this.ct.table;
+    // Every packet that goes on goes to `next`: compacted in place, handed on as one vector.
+    let w = 0;
     for (let k = 0; k < n; k++) {
       const s = slots[k]!;
       const h = m.ct[s]!;
@@ -64,21 +68,25 @@ export class NatSrc extends Stage {
           const l3 = m.l3Off[s]!;
           const l4 = m.l4Off[s]!;
           const addr = table.dst(h ^ 1) | 0;
-          if ((m.ctState[s]! & CT_RELATED) !== 0) {
+          if ((u16(d, l3 + 6) & 0x1fff) !== 0) {
+            rewriteAddrPort(d, l3, l4, d[l3 + 9]!, SRC, addr, -1, false);
+          } else if ((m.ctState[s]! & CT_RELATED) !== 0) {
             rewriteQuoted(d, l4, l3 + m.l3Len[s]!, 16, addr, table.dport(h ^ 1));
             rewriteAddrPort(d, l3, l4, ICMP, SRC, addr, -1, true);
           } else {
             const proto = d[l3 + 9]!;
-            const port = proto === ICMP ? table.sport(h ^ 1) : table.dport(h ^ 1);
-            rewriteAddrPort(d, l3, l4, proto, SRC, addr, port, true);
+            if (proto === TCP || proto === UDP)
+              rewriteAddrPortL4(d, l3, l4, proto === UDP, SRC, addr, table.dport(h ^ 1));
+            else rewriteAddrPort(d, l3, l4, proto, SRC, addr, proto === ICMP ? table.sport(h ^ 1) : -1, true);
           }
-          pipe.trace(s, this, EV_FLOW, addr, f);
+          if (m.traceId[s] !== 0) pipe.trace(s, this, EV_FLOW, addr, f);
         }
       } else if (m.ctState[s] === CT_NEW && !this.snat(pipe, s, d)) {
         continue;
       }
-      pipe.nextId(this.next.id, s);
+      slots[w++] = s;
     }
+    pipe.nextAll(this.next.id, slots, w);
   }
 
   /** Source NAT for a new flow when asked (or hairpinned); false when the packet was dropped. */

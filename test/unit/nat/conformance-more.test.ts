@@ -5,12 +5,12 @@
  * memory ports with a fake clock.
  *
  * What ferry does with an unsolicited inbound SYN (RFC 5382 REQ-4): it is addressed to the
- * router's own address, nothing listens there, so ip4-local drops it silently
- * (`ip4-local-no-listener`) — never a RST, never an ICMP error, not after 6 s either. That is
- * REQ-4a (drop silently as policy), not the SHOULD of a port unreachable after 6 s. When the
- * inside host's own SYN for that connection follows (TCP hole punching), it is translated with
- * the port preserved and the peer's retransmitted SYN reaches the inside host as a simultaneous
- * open.
+ * router's own address and nothing listens there, so tcp-unsolicited-syn holds it and answers
+ * nothing for 6 s. If the inside host's own SYN for that connection is translated meanwhile (TCP
+ * hole punching), the held SYN is dropped silently, the outbound SYN keeps the port, and the
+ * peer's retransmitted SYN reaches the inside host as a simultaneous open; otherwise the held SYN
+ * gets ICMP port unreachable (3/3) after the 6 s. `conntrack: { unsolicited-syn: drop }` is
+ * REQ-4a: dropped silently, never answered.
  *
  * Not applicable (RFC 5508, per the requirement summary in the conformance reference):
  * - REQ-9 (policy may suppress ICMP the NAT generates): ferry generates ICMP errors per RFC 1812
@@ -25,19 +25,54 @@
  *   inside host.
  */
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/control/config/loader.js';
 import { CT_NAT_SRC } from '../../../src/dataplane/conntrack/flow-layout.js';
 import { TCP_CLOSE, TCP_SYN_SENT2 } from '../../../src/dataplane/conntrack/tcp-states.js';
 import { NAT_DNAT } from '../../../src/dataplane/pipeline/packet-meta.js';
 import { VERDICT_ACCEPT } from '../../../src/dataplane/stages/hook.js';
 import { checksum } from '../../../src/dataplane/wire/checksum.js';
 import { ip, udp } from '../../helpers/frames.js';
-import { dnat, fromLan, fromWan, hdr, icmpError, idle, natRig, out, quoted, tcp, WAN_IP } from './nat-rig.js';
+import {
+  dnat,
+  fromLan,
+  fromWan,
+  hdr,
+  icmpError,
+  idle,
+  natRig,
+  out,
+  quoted,
+  tcp,
+  WAN_IP,
+  wanAfter,
+} from './nat-rig.js';
 
 const SERVER = '198.51.100.7';
 const OTHER = '203.0.113.9';
 const A = '10.1.0.33';
 
 type Rig = ReturnType<typeof natRig>;
+
+/** `ip daddr 192.0.2.2 tcp dport <port> dnat to <to>:<toPort>` at prerouting. */
+function forwardTcp(r: Rig, port: number, to: string, toPort: number): void {
+  r.engine.hooks.prerouting.programs.push({
+    run(pipe, s) {
+      const m = pipe.meta;
+      const d = pipe.batch.data;
+      if (
+        m.inPort[s] === 1 &&
+        d[m.l3Off[s]! + 9] === 6 &&
+        ((d[m.l4Off[s]! + 2]! << 8) | d[m.l4Off[s]! + 3]!) === port
+      ) {
+        m.natKind[s] = NAT_DNAT;
+        m.natAddr[s] = ip(to);
+        m.natPortMin[s] = toPort;
+        m.natPortMax[s] = toPort;
+      }
+      return VERDICT_ACCEPT;
+    },
+  });
+}
 
 function handshake(r: Rig, host = A, sport = 40000, dport = 443): number {
   fromLan(r, host, tcp({ src: host, dst: SERVER }, sport, dport, { seq: 1000, flags: 0x02 }));
@@ -62,13 +97,12 @@ describe('RFC 5382 (TCP)', () => {
     expect(hdr(out(r, 'lan')[0]!)).toMatchObject({ dst: A, dport: 40000 });
   });
 
-  it('REQ-4: an unsolicited inbound SYN is dropped silently (REQ-4a); the inside SYN 3 s later is translated and the peer’s retransmitted SYN gets in (simultaneous open)', () => {
+  it('REQ-4: an unsolicited inbound SYN is held without an answer; the inside SYN 3 s later is translated, the held SYN silently dropped, and the peer’s retransmitted SYN gets in (simultaneous open)', () => {
     const r = natRig();
     const ct = r.engine.conntrack!;
     fromWan(r, tcp({ src: SERVER, dst: WAN_IP }, 5000, 40000, { seq: 900, flags: 0x02 }));
     expect(out(r, 'lan')).toEqual([]);
-    idle(r, 3);
-    expect(out(r, 'wan')).toEqual([]); // no RST, no ICMP within the 6 s
+    expect(wanAfter(r, 3)).toEqual([]); // no RST, no ICMP within the 6 s
     fromLan(r, A, tcp({ src: A, dst: SERVER }, 40000, 5000, { seq: 100, flags: 0x02 }));
     const [syn] = out(r, 'wan');
     expect(syn).toBeDefined();
@@ -79,9 +113,61 @@ describe('RFC 5382 (TCP)', () => {
     let f = ct.table.nextFlow(-1);
     while (f !== -1 && !ct.table.hasStatus(f, CT_NAT_SRC)) f = ct.table.nextFlow(f);
     expect(ct.table.getState(f)).toBe(TCP_SYN_SENT2);
-    idle(r, 10);
-    expect(out(r, 'wan')).toEqual([]); // still nothing answered the first SYN
+    expect(wanAfter(r, 10)).toEqual([]); // the first SYN was never answered
+    const drops = r.engine.drops();
+    expect(drops['tcp-unsolicited-syn-held']).toBe(1);
+    expect(drops['tcp-unsolicited-syn-superseded']).toBe(1);
+    expect(drops['ip4-local-no-listener']).toBeUndefined();
+  });
+
+  it('REQ-4: an unsolicited inbound SYN nothing claims is answered with ICMP port unreachable after 6 s, not before', () => {
+    const r = natRig();
+    const syn = tcp({ src: SERVER, dst: WAN_IP }, 5000, 40000, { seq: 900, flags: 0x02 });
+    fromWan(r, syn);
+    expect(wanAfter(r, 2)).toEqual([]);
+    fromWan(r, syn); // a retransmission within the 6 s: covered by the held one, not answered twice
+    expect(wanAfter(r, 3.9)).toEqual([]);
+    expect(out(r, 'lan')).toEqual([]);
+    const sent = wanAfter(r, 0.2);
+    expect(sent).toHaveLength(1);
+    const e = sent[0]!;
+    expect(hdr(e)).toMatchObject({ src: WAN_IP, dst: SERVER, proto: 1 });
+    expect([e[20], e[21]]).toEqual([3, 3]);
+    // It quotes the SYN's IP header and the first 8 bytes of its TCP header.
+    expect(e.length).toBe(20 + 8 + 20 + 8);
+    expect(quoted(e)).toMatchObject({ src: SERVER, sport: 5000, dst: WAN_IP, dport: 40000, proto: 6 });
+    expect(e.subarray(28)).toEqual(syn.subarray(0, 28));
+    expect(r.engine.drops()['tcp-unsolicited-syn-repeated']).toBe(1);
+    expect(wanAfter(r, 10)).toEqual([]); // once
+  });
+
+  it('REQ-4a: with unsolicited-syn: drop the SYN is dropped silently, never answered', () => {
+    const r = natRig({ ct: { unsolicitedSyn: 'drop' } });
+    fromWan(r, tcp({ src: SERVER, dst: WAN_IP }, 5000, 40000, { seq: 900, flags: 0x02 }));
+    expect(wanAfter(r, 7)).toEqual([]);
+    expect(wanAfter(r, 7)).toEqual([]);
     expect(r.engine.drops()['ip4-local-no-listener']).toBe(1);
+    expect(r.engine.drops()['tcp-unsolicited-syn-held']).toBeUndefined();
+  });
+
+  it('REQ-4: a SYN to a forwarded port is translated at once, never held or answered', () => {
+    const r = natRig();
+    forwardTcp(r, 2222, '10.1.0.53', 22);
+    fromWan(r, tcp({ src: OTHER, dst: WAN_IP }, 5555, 2222, { seq: 77, flags: 0x02 }));
+    expect(hdr(out(r, 'lan')[0]!)).toMatchObject({ src: OTHER, dst: '10.1.0.53', dport: 22 });
+    expect(wanAfter(r, 7)).toEqual([]);
+    expect(r.engine.drops()['tcp-unsolicited-syn-held']).toBeUndefined();
+  });
+
+  it('REQ-4a: `conntrack: { unsolicited-syn }` is icmp by default, drop when asked, and nothing else', () => {
+    const cfg = (extra: string[]) =>
+      parseConfig(
+        ['ports:', '  - { name: eth0, kind: tun, addresses: [10.0.0.1/24] }', ...extra].join('\n'),
+        'c.yaml',
+      );
+    expect(cfg([]).conntrack.unsolicitedSyn).toBe('icmp');
+    expect(cfg(['conntrack:', '  unsolicited-syn: drop']).conntrack.unsolicitedSyn).toBe('drop');
+    expect(() => cfg(['conntrack:', '  unsolicited-syn: rst'])).toThrow(/"rst" is not one of icmp, drop/);
   });
 
   it('REQ-6: no ALG — an FTP PORT command crosses the NAT byte for byte', () => {
@@ -197,23 +283,7 @@ describe('RFC 7857', () => {
   it('§7.1: an outbound RST answering an inbound SYN of a forwarded port does not refresh the mapping', () => {
     const r = natRig();
     const ct = r.engine.conntrack!;
-    r.engine.hooks.prerouting.programs.push({
-      run(pipe, s) {
-        const m = pipe.meta;
-        const d = pipe.batch.data;
-        if (
-          m.inPort[s] === 1 &&
-          d[m.l3Off[s]! + 9] === 6 &&
-          ((d[m.l4Off[s]! + 2]! << 8) | d[m.l4Off[s]! + 3]!) === 2222
-        ) {
-          m.natKind[s] = NAT_DNAT;
-          m.natAddr[s] = ip('10.1.0.53');
-          m.natPortMin[s] = 22;
-          m.natPortMax[s] = 22;
-        }
-        return VERDICT_ACCEPT;
-      },
-    });
+    forwardTcp(r, 2222, '10.1.0.53', 22);
     fromWan(r, tcp({ src: OTHER, dst: WAN_IP }, 5555, 2222, { seq: 77, flags: 0x02 }));
     expect(hdr(out(r, 'lan')[0]!)).toMatchObject({ dst: '10.1.0.53', dport: 22 });
     const f = ct.table.nextFlow(-1);

@@ -9,9 +9,8 @@
  *   filtering (as Linux); endpoint-independent filtering is not offered.
  * - REQ-10 / RFC 5382 REQ-6 ALGs: none exist (so "off by default" holds trivially).
  * - REQ-11 determinism: one mapping rule for all conditions (checked under pressure below).
- * - REQ-14 fragments: non-first fragments pass untracked and untranslated — not conformant yet.
- * - RFC 5382 REQ-4 (unsolicited SYN answered after 6 s): unsolicited inbound SYNs reach the router
- *   itself and are handled by local delivery; no delayed answer is implemented.
+ * - REQ-14 fragments: in conformance-fragments.test.ts.
+ * - RFC 5382 REQ-4 (unsolicited SYN answered after 6 s): in conformance-more.test.ts.
  * - RFC 5508 REQ-9/10/11: policy on which ICMP the NAT generates is the router's (icmp-errors.ts).
  */
 import { describe, expect, it } from 'vitest';

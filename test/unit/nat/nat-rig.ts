@@ -253,6 +253,16 @@ export function tcp(
   return p;
 }
 
+/**
+ * Lets `secs` pass and returns the IPv4 packets the router sent on wan meanwhile — what its timers
+ * made — after the gateway announced itself again, so nothing is left waiting for ARP.
+ */
+export function wanAfter(r: RouterRig, secs: number): Uint8Array[] {
+  r.advance(secs);
+  r.send('wan', [arpRequest(GW, '192.0.2.1', WAN_IP)]);
+  return out(r, 'wan');
+}
+
 /** Lets `secs` pass, then has the gateway and the hosts announce themselves again (their ARP entries aged meanwhile). */
 export function idle(r: RouterRig, secs: number): void {
   r.advance(secs);

@@ -36,13 +36,17 @@ const timeouts = obj(
   'a map of timeouts (tcp-established: 5d, udp: 30s, …)',
 );
 
+/** What an unsolicited inbound TCP SYN gets after 6 s (RFC 5382 REQ-4; drop: REQ-4a). */
+export const UNSOLICITED_SYN_POLICIES = ['icmp', 'drop'] as const;
+
 export const conntrackSchema = obj(
   {
     capacity: opt((v) => int(v, 1, 1 << 24)),
     liberal: opt(bool),
     timeouts: timeouts.optional(),
+    'unsolicited-syn': opt((v) => oneOf(v, UNSOLICITED_SYN_POLICIES)),
   },
-  'a map {capacity, liberal, timeouts}',
+  'a map {capacity, liberal, timeouts, unsolicited-syn}',
 );
 
 export const OPTION82_POLICIES = ['append', 'replace', 'forward', 'discard'] as const;

@@ -126,6 +126,7 @@ export function resolvePorts(
       device,
       mac: p.mac ?? null,
       mtu,
+      mtuSet: p.mtu !== undefined,
       addresses,
       proxyArp: p['proxy-arp'] ?? false,
       attach: p.attach ?? false,

@@ -56,6 +56,7 @@ export function resolveConntrack(raw: RawConntrack | undefined): ConntrackConfig
   return {
     capacity: raw?.capacity ?? DEFAULT_CONNTRACK_CAPACITY,
     liberal: raw?.liberal ?? false,
+    unsolicitedSyn: raw?.['unsolicited-syn'] ?? 'icmp',
     timeouts: {
       tcpSynSent: t?.['tcp-syn-sent'] ?? d.tcpSynSent,
       tcpSynRecv: t?.['tcp-syn-recv'] ?? d.tcpSynRecv,
