@@ -1,12 +1,13 @@
 /**
- * `ferry conntrack --from FILE [--json] [--src A] [--dst A] [--sport N] [--dport N] [--proto P] [--state S]`
+ * `ferry conntrack [--from FILE] [--json] [--src A] [--dst A] [--sport N] [--dport N] [--proto P] [--state S] [--control PATH]`
  *
  * Lists connection-tracking flows the way `conntrack -L` does: per flow the protocol, seconds
  * left, TCP state, original and reply tuples, [UNREPLIED]/[ASSURED], marks and the NAT rewrite;
- * `--json` prints the records instead. The flows come from a snapshot file: `ferry replay` writes
+ * `--json` prints the records instead. Without `--from` the flows come from the running ferry
+ * (over its control socket); with it, from a snapshot file: `ferry replay` writes
  * `OUTDIR/conntrack.json` (the flows left at the end of the replay) when the config tracks
  * connections. The filters apply to the original tuple, as conntrack's -s/-d/--sport/--dport do.
- * The formatter takes the same records a live engine gives (`snapshotConntrack`).
+ * Both sources give the same records (`snapshotConntrack`).
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
@@ -19,10 +20,13 @@ import {
   parseFilter,
   parseSnapshot,
 } from '../conntrack/records.js';
+import { controlFailure, controlRequest, resolveControlPath } from '../control-socket/client.js';
 import type { CliIO, CommandResult } from './io.js';
+import { CONTROL_OPTION_HELP } from './status.js';
 
 interface ConntrackOpts {
-  from: string;
+  from?: string;
+  control?: string;
   json?: boolean;
   src?: string;
   dst?: string;
@@ -41,8 +45,25 @@ export function printFlows(records: readonly CtRecord[], filter: CtFilter, json:
   return shown.length;
 }
 
+/** The running ferry's flows, listed like a snapshot file's; 1 when it cannot be asked. */
+async function liveConntrack(o: ConntrackOpts, filter: CtFilter, io: CliIO): Promise<number> {
+  try {
+    const snap = await controlRequest(resolveControlPath(o.control), 'conntrack', {});
+    printFlows(snap.flows, filter, o.json ?? false, io);
+    return 0;
+  } catch (e) {
+    const msg = controlFailure(e);
+    if (msg === null) throw e;
+    io.err(`ferry conntrack: ${msg}\n`);
+    return 1;
+  }
+}
+
 export async function runConntrack(o: ConntrackOpts, io: CliIO): Promise<number> {
   const filter = parseFilter(o);
+  if (o.from === undefined) return liveConntrack(o, filter, io);
+  if (o.control !== undefined)
+    throw new CtFilterError('--control asks the running ferry, --from reads a file: give one of them');
   const snap = parseSnapshot(await readFile(o.from, 'utf8'), o.from);
   printFlows(snap.flows, filter, o.json ?? false, io);
   return 0;
@@ -51,8 +72,14 @@ export async function runConntrack(o: ConntrackOpts, io: CliIO): Promise<number>
 export function registerConntrack(program: Command, io: CliIO, result: CommandResult): void {
   program
     .command('conntrack')
-    .description('list connection-tracking flows like `conntrack -L` (from a replay’s OUTDIR/conntrack.json)')
-    .requiredOption('--from <file>', 'a snapshot written by `ferry replay` (OUTDIR/conntrack.json)')
+    .description(
+      'list connection-tracking flows like `conntrack -L` (of the running ferry, or a replay’s snapshot)',
+    )
+    .option(
+      '--from <file>',
+      'a snapshot written by `ferry replay` (OUTDIR/conntrack.json) instead of the running ferry',
+    )
+    .option('--control <path>', CONTROL_OPTION_HELP)
     .option('--json', 'print the flow records as JSON')
     .option('-s, --src <addr>', 'original source address')
     .option('-d, --dst <addr>', 'original destination address')

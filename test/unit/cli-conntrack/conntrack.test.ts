@@ -166,7 +166,10 @@ describe('ferry conntrack --from', () => {
     expect((await run('conntrack', '--from', bad)).err).toMatch(/not a conntrack snapshot/);
     await writeFile(bad, '{"now": 1, "flows": [{"proto": "tcp"}]}');
     expect((await run('conntrack', '--from', bad)).err).toMatch(/flows\[0\] is not a flow record/);
-    expect((await run('conntrack')).err).toMatch(/required option '--from <file>'/);
+    // Without --from the flows come from the running ferry (test/unit/control covers that).
+    expect((await run('conntrack', '--control', join(dir, 'none.sock'))).err).toMatch(
+      /^ferry conntrack: no ferry is running/,
+    );
   });
 
   it('parseFilter normalises what was typed', () => {
