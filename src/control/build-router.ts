@@ -5,6 +5,7 @@
  * at their hooks.
  */
 import { attachRuleset, compileRuleset, rulesetDeps } from '../dataplane/classifier/index.js';
+import { ctSettings } from '../dataplane/conntrack/ct-timeouts.js';
 import { attachDhcpRelay, type DhcpRelay } from '../dataplane/dhcp-relay/index.js';
 import { RibResolver } from '../dataplane/engine/rib-resolver.js';
 import { RouterEngine } from '../dataplane/engine/router-engine.js';
@@ -27,6 +28,26 @@ export interface BuildRouterOptions {
    * them out (a replay that must stay deterministic and touch no state directory).
    */
   dhcpClient?: DhcpClientsOptions | false;
+  /**
+   * A reload (`ferry run`): the router this one replaces, built over the same ports. Its live
+   * state carries over (see carryState): neighbours, conntrack flows with their NAT bindings,
+   * brouter-learned host routes, DHCP clients with their leases, drop counters.
+   */
+  previous?: BuiltRouter;
+}
+
+/**
+ * Why `prev`'s flows cannot be carried into a router built from `cfg` (the flow table is sized
+ * and its TCP mode fixed when it is made: a restart applies such a change), or null when they can.
+ */
+export function conntrackCarryProblem(prev: BuiltRouter, cfg: FerryConfig): string | null {
+  const ct = prev.engine.conntrack;
+  if (!ct || !needsConntrack(cfg)) return null;
+  if (ct.table.capacity !== cfg.conntrack.capacity)
+    return `conntrack capacity ${ct.table.capacity} → ${cfg.conntrack.capacity}`;
+  if (ct.liberal !== cfg.conntrack.liberal)
+    return `conntrack liberal ${ct.liberal} → ${cfg.conntrack.liberal}`;
+  return null;
 }
 
 /**
@@ -49,17 +70,27 @@ export function needsConntrack(cfg: FerryConfig): boolean {
   return false;
 }
 
+/** Host routes are learned where proxy-ARP spans one subnet over several legs (seed 000). */
+function isBrouter(cfg: FerryConfig): boolean {
+  return cfg.ports.filter((p) => p.proxyArp).length > 1;
+}
+
 /** `ports[i]` must be the port for `cfg.ports[i]`. */
 export function buildRouter(cfg: FerryConfig, ports: Port[], opts: BuildRouterOptions = {}): BuiltRouter {
   if (ports.length !== cfg.ports.length) {
     throw new Error(`buildRouter: ${cfg.ports.length} ports configured, ${ports.length} given`);
   }
   const routes = new RibResolver(buildRib(cfg));
-  // Host routes are learned where proxy-ARP spans one subnet over several legs (seed 000).
-  const brouter = cfg.ports.filter((p) => p.proxyArp).length > 1;
+  const brouter = isBrouter(cfg);
+  const prev = opts.previous;
+  if (prev) {
+    const problem = conntrackCarryProblem(prev, cfg);
+    if (problem) throw new Error(`buildRouter: cannot carry the flows over (${problem})`);
+  }
   const engine = new RouterEngine(ports, routes, {
     hosts: brouter ? routes : null,
     conntrack: needsConntrack(cfg) ? cfg.conntrack : null,
+    ...(prev && { carry: { neighbours: prev.engine.ctx.neighbours, conntrack: prev.engine.conntrack } }),
   });
   for (const p of cfg.ports) {
     if (p.kind === 'host') {
@@ -74,12 +105,35 @@ export function buildRouter(cfg: FerryConfig, ports: Port[], opts: BuildRouterOp
   const relay = cfg.dhcpRelay
     ? attachDhcpRelay(engine, cfg.dhcpRelay, { hosts: brouter ? routes : null })
     : null;
+  // Compiled before the DHCP clients attach: compiling may throw, and a reload's handoff of the
+  // clients (below) must only happen once nothing else can fail.
+  const ruleset =
+    cfg.chains.length > 0 ? compileRuleset(cfg.chains, cfg.sets, ports.length, rulesetDeps(engine)) : null;
   // ---- DHCP clients (ports with `dhcp: { table }`): started at the engine's first tick.
   const dhcpClients =
-    opts.dhcpClient === false ? null : attachDhcpClients(engine, routes.rib, cfg, opts.dhcpClient);
+    opts.dhcpClient === false
+      ? null
+      : attachDhcpClients(engine, routes.rib, cfg, {
+          ...opts.dhcpClient,
+          previous: prev?.dhcpClients ?? null,
+        });
   // ---- end DHCP clients
-  if (cfg.chains.length > 0) {
-    attachRuleset(engine, compileRuleset(cfg.chains, cfg.sets, ports.length, rulesetDeps(engine)));
-  }
-  return { engine, routes, relay, dhcpClients };
+  if (ruleset) attachRuleset(engine, ruleset);
+  const built = { engine, routes, relay, dhcpClients };
+  if (prev) carryState(prev, built, cfg);
+  return built;
+}
+
+/**
+ * The rest of a reload's handoff (the engine took the neighbour and flow tables): host routes the
+ * brouter learned go into the new main table, the new timeouts apply to the carried flows (each
+ * flow's next packet re-arms its timer with them), and drop counters continue from their totals
+ * so counters read by metrics never go backwards.
+ */
+function carryState(prev: BuiltRouter, next: BuiltRouter, cfg: FerryConfig): void {
+  if (isBrouter(cfg)) for (const h of prev.routes.learnedHosts()) next.routes.learnHost4(h.addr, h.port);
+  const ct = next.engine.conntrack;
+  if (ct && ct === prev.engine.conntrack) Object.assign(ct.timeouts, ctSettings(cfg.conntrack).timeouts);
+  const drops = next.engine.pipe.drops;
+  for (const [reason, n] of Object.entries(prev.engine.drops())) drops.count(drops.register(reason), n);
 }

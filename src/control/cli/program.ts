@@ -6,7 +6,10 @@ import { Command, CommanderError } from 'commander';
 import { registerCheck } from './check.js';
 import { registerConntrack } from './conntrack.js';
 import { type CliIO, type CommandResult, processIO } from './io.js';
+import { registerReload } from './reload.js';
 import { registerReplay } from './replay.js';
+import { registerRun } from './run.js';
+import { registerStatus } from './status.js';
 import { registerTrace } from './trace.js';
 import { ferryVersion } from './version.js';
 
@@ -22,6 +25,9 @@ export function createProgram(io: CliIO, result: CommandResult): Command {
   registerReplay(program, io, result);
   registerTrace(program, io, result);
   registerConntrack(program, io, result);
+  registerStatus(program, io, result);
+  registerReload(program, io, result);
+  registerRun(program, io, result);
   return program;
 }
 

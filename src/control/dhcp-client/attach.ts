@@ -55,6 +55,12 @@ export interface DhcpClientsOptions extends DhcpClientOptions {
   stateDir?: string;
   /** Lease file per port, overriding `stateDir`; null: do not persist. */
   leaseFile?: ((port: string) => string | null) | null;
+  /**
+   * A reload (`ferry run`): the clients of the router being replaced. A port that still has
+   * `dhcp:` keeps its client (state, timers, lease file), and the lease's address and routes are
+   * installed into the new router (its routes into the port's table as now configured).
+   */
+  previous?: DhcpClients | null;
 }
 
 function prefixMask(len: number): number {
@@ -70,12 +76,22 @@ class EngineHost implements DhcpClientHost {
   overflows = 0;
 
   constructor(
-    private readonly engine: RouterEngine,
-    private readonly rib: Rib,
-    readonly port: number,
-    private readonly tableId: number,
+    private engine: RouterEngine,
+    private rib: Rib,
+    public port: number,
+    private tableId: number,
     private readonly file: LeaseFile | null,
   ) {}
+
+  /** Moves to a rebuilt router (a reload), installing the lease in use there. */
+  moveTo(engine: RouterEngine, rib: Rib, port: number, tableId: number, lease: Lease | null): void {
+    this.engine = engine;
+    this.rib = rib;
+    this.port = port;
+    this.tableId = tableId;
+    this.installed = [];
+    if (lease) this.install(lease);
+  }
 
   send(msg: Uint8Array, src: number, dst: number, lease: Lease | null): void {
     const ctx = this.engine.ctx;
@@ -247,6 +263,9 @@ export interface DhcpClients {
   release(now: number): void;
 }
 
+/** Each client's link to its engine, for handing the client over on a reload. */
+const hostOf = new WeakMap<DhcpClient, EngineHost>();
+
 /** Clients for the config's ports with `dhcp:`; null when there are none. */
 export function attachDhcpClients(
   engine: RouterEngine,
@@ -259,10 +278,22 @@ export function attachDhcpClients(
   const byPort: (DhcpClient | null)[] = engine.ports.map(() => null);
   const hosts = new Map<string, EngineHost>();
   const clients: DhcpClient[] = [];
+  /** Clients carried over from the replaced router: already started. */
+  const carried = new Set<DhcpClient>();
   for (const p of ports) {
     if (engine.ctx.portL2[p.index] !== 1)
       throw new Error(`dhcp client: port ${p.name} does not carry Ethernet`);
     const mac = engine.ctx.portMac[p.index]!;
+    const prev = opts.previous?.client(p.name);
+    const prevHost = prev && hostOf.get(prev);
+    if (prev && prevHost && prev.mac === mac) {
+      prevHost.moveTo(engine, rib, p.index, p.dhcp!.table, prev.lease);
+      hosts.set(p.name, prevHost);
+      byPort[p.index] = prev;
+      clients.push(prev);
+      carried.add(prev);
+      continue;
+    }
     const path =
       opts.leaseFile === null
         ? null
@@ -272,6 +303,7 @@ export function attachDhcpClients(
     const file = path === null ? null : new LeaseFile(path, p.name, formatMac(macBytes(mac)));
     const host = new EngineHost(engine, rib, p.index, p.dhcp!.table, file);
     const client = new DhcpClient(p.name, mac, host, opts);
+    hostOf.set(client, host);
     hosts.set(p.name, host);
     byPort[p.index] = client;
     clients.push(client);
@@ -285,7 +317,7 @@ export function attachDhcpClients(
     if (stopped) return;
     if (!started) {
       started = true;
-      for (const c of clients) c.start(now);
+      for (const c of clients) if (!carried.has(c)) c.start(now);
     }
     for (const c of clients) c.tick(now);
   });
