@@ -111,6 +111,10 @@ export class ArpInput extends Stage {
     isReply: boolean,
   ): void {
     const ctx = this.ctx;
+    // A sender claiming one of ferry's own addresses (a misconfigured or conflicting host) must
+    // not become its neighbour or, on a brouter leg, a host route that captures our own traffic.
+    // The host port is the exception: the kernel behind it shares the box's address by design.
+    if (port !== ctx.hostPort && ctx.local.find(spa) >= 0) return;
     const neigh = ctx.neighbours;
     const known = neigh.find(spa, port);
     let e = -1;

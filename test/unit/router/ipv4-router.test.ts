@@ -286,6 +286,24 @@ describe('proxy-ARP brouter (seed 000: both legs in one subnet, as parprouted)',
     expect(formatMac(fwd!, 6)).toBe(R1);
   });
 
+  it('learns nothing from a sender claiming one of its own addresses (no host route capturing them)', () => {
+    const r = brouter();
+    const ISP = '0a:00:00:00:00:01';
+    // A misconfigured client on eth1 announces 192.168.0.125, eth0's address.
+    r.send('eth1', [arpRequest(HOST, '192.168.0.125', '192.168.0.125')]);
+    r.sent('eth1');
+    r.sent('eth0');
+    expect(r.routes.hostPort4(ip('192.168.0.125'))).toBe(-1);
+    // The ISP router still reaches ferry itself at .125: the echo is answered on eth0.
+    r.send('eth0', [arpReply(ISP, '192.168.0.1', R1, '192.168.0.125')]);
+    r.send('eth0', [ipFrame(R1, ISP, icmpEcho({ src: '192.168.0.1', dst: '192.168.0.125' }))]);
+    expect(r.sent('eth1')).toEqual([]);
+    const [reply] = r.sent('eth0');
+    expect(reply).toBeDefined();
+    const v = ipOf(reply!);
+    expect([v.src, v.dst]).toEqual([ip('192.168.0.125'), ip('192.168.0.1')]);
+  });
+
   it('does not answer for a host on the same leg as the asker', () => {
     const r = brouter();
     r.send('eth1', [arpRequest('0a:00:00:00:00:44', '192.168.0.44', '192.168.0.126')]);
