@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# `npm run demo`: seed 000 (the brouter) offline. Replays a client's, the ISP router's and the
+# `npm run demo:offline`: seed 000 (the brouter) offline. Replays a client's, the ISP router's and the
 # overlay's traffic through examples/brouter.yaml and tells each packet's story: proxy-ARP
 # discovering which leg the ISP router is on, the DHCP-free path of a ping through the brouter,
 # the mark → table 100 → tailscale0 route with masquerade and the reply translated back, ICMP
 # errors, and junk dropped by reason. Needs no root and touches no interface.
-# (The live demo in network namespaces arrives with `ferry run`.)
+# (`npm run demo`, scripts/demo.ts, is the same scenario live in network namespaces, as root.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d /tmp/ferry-demo.XXXXXX)
