@@ -325,6 +325,7 @@ export function compileRuleset(
         priority: c.priority,
         chain: c.index,
         policy: c.policy === 'drop' ? VERDICT_DROP : VERDICT_ACCEPT,
+        firstPacketOnly: c.type === 'nat',
         // The hook counts ICMP rejects as `<hook>-reject`; TCP resets are counted there too.
         tcpResetDrop: deps.pipe.drops.register(`${c.hook}-reject`),
         jumpTooDeepDrop,

@@ -27,6 +27,8 @@
  *   verdict-like: they record the request in PacketMeta.natKind / natAddr / natAddr6 / natPortMin
  *   / natPortMax and accept; nat-dst / nat-src translate a new flow's packet accordingly and
  *   conntrack-confirm binds the translation to the flow.
+ * - Base chains of type nat are evaluated for a connection's first packet only, as netfilter's
+ *   nat chains are; that choice is made before this loop, in chain-program.ts.
  */
 import { NO_PORT } from '../pipeline/packet-meta.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
@@ -165,6 +167,8 @@ export const EV_RETURN = 3;
 export const EV_JUMP_TOO_DEEP = 4;
 /** a RST_* outcome, b seq, c ack. */
 export const EV_TCP_RESET = 5;
+/** A nat chain not evaluated, the packet starting no connection (chain-program.ts): a chain, b meta.ct + 1 (0: no flow), c ct state. */
+export const EV_NAT_NOT_RUN = 6;
 
 /** What a base chain's program hands to the evaluation loop. */
 export interface BaseChainContext {

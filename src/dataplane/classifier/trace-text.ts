@@ -1,13 +1,16 @@
 /**
  * The classifier's trace records in words: which rule of which chain matched and what it did (its
- * text, written at compile time in nft's vocabulary), returns from chains, policies, TCP resets and
- * jumps that nest too deep. Rules are numbered from 1 within their chain, as iptables
- * --line-numbers counts them.
+ * text, written at compile time in nft's vocabulary), returns from chains, policies, TCP resets,
+ * jumps that nest too deep, and nat chains passed over by packets that start no connection. Rules
+ * are numbered from 1 within their chain, as iptables --line-numbers counts them.
  */
+
+import { CT_INVALID } from '../../control/config/types.js';
 import { VERDICT_DROP } from '../stages/hook.js';
 import { hex } from './describe.js';
 import {
   EV_JUMP_TOO_DEEP,
+  EV_NAT_NOT_RUN,
   EV_POLICY,
   EV_RETURN,
   EV_RULE,
@@ -48,6 +51,10 @@ export function formatRulesetEvent(
       return a === RST_SENT
         ? `sent TCP RST (seq ${b >>> 0}, ack ${c >>> 0}); the packet is dropped`
         : `no TCP RST: ${RST_OUTCOME_TEXT[a] ?? a}; the packet is dropped`;
+    case EV_NAT_NOT_RUN:
+      return b > 0
+        ? `chain ${name(a)} not run: flow ${(b - 1) >>> 1}'s NAT was decided at its first packet (nat chains see a connection's first packet only)`
+        : `chain ${name(a)} not run: ${c & CT_INVALID ? 'an invalid' : 'an untracked'} packet starts no connection (nat chains see a connection's first packet only)`;
     default:
       return `classifier event ${event}`;
   }

@@ -1,7 +1,8 @@
 /**
  * A netfilter-style hook point (prerouting, input, forward, output, postrouting): runs the rule
  * chains attached to it, in priority order, over each packet. A chain program may change the
- * packet's marks, DSCP or addresses and returns a verdict; accept continues down the graph.
+ * packet's marks or DSCP, or record a NAT request, and returns a verdict; accept continues down
+ * the graph.
  * With no chain attached the hook is a plain pass-through.
  */
 import type { Pipeline } from '../pipeline/pipeline.js';
@@ -18,7 +19,11 @@ export const VERDICT_STOLEN = 3;
 
 export type HookName = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
 
-/** A compiled chain (the classifier produces these). */
+/**
+ * A compiled chain (the classifier produces these). A program decides which packets it evaluates:
+ * one it passes over is accepted, neither its rules nor its policy applying — a chain of type nat
+ * passes over every packet but a connection's first (classifier/chain-program.ts).
+ */
 export interface ChainProgram {
   /** Evaluates the packet in slot s; returns VERDICT_* (REJECT | code << 8). */
   run(pipe: Pipeline, s: number, hook: Hook): number;

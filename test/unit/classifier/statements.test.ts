@@ -124,7 +124,8 @@ describe('dscp set', () => {
 
 describe('NAT statements record a request for the NAT stage and accept', () => {
   it('dnat to address:port at prerouting; later rules of the chain do not run', () => {
-    const r = routerRig();
+    // Conntrack on, as any config with a nat chain has it: nat chains run for a flow's first packet.
+    const r = routerRig({ conntrack: true });
     withRuleset(r, [
       chain(
         0,
@@ -154,7 +155,7 @@ describe('NAT statements record a request for the NAT stage and accept', () => {
   });
 
   it('snat with a port range and masquerade at postrouting', () => {
-    const r = routerRig();
+    const r = routerRig({ conntrack: true });
     withRuleset(r, [
       chain(
         0,
@@ -180,7 +181,14 @@ describe('NAT statements record a request for the NAT stage and accept', () => {
       natPortMax: 29999,
     });
     expect(seen[1]).toMatchObject({ natKind: NAT_MASQUERADE, natAddr: 0, natPortMin: 0, natPortMax: 0 });
-    // This rig runs no conntrack/NAT stage, so the packets leave untranslated.
-    expect(r.sent('wan').length).toBe(2);
+    // The NAT stage carried the requests out.
+    const sent = r.sent('wan');
+    expect(sent.length).toBe(2);
+    const v = new Ipv4View();
+    const src = sent.map((f) => {
+      expect(v.wrap(f, 14, f.length - 14)).toBe(0);
+      return v.src;
+    });
+    expect(src).toEqual([ip('192.0.2.200'), ip('192.0.2.2')]);
   });
 });
