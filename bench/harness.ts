@@ -21,8 +21,13 @@ const obs = new PerformanceObserver((list) => {
 });
 obs.observe({ entryTypes: ['gc'] });
 
+/** Garbage collections seen since the process started (to count those during a timed part). */
+export function gcsSoFar(): number {
+  return gcCount;
+}
+
 /** Lets pending GC performance entries be delivered. */
-const settle = () => new Promise<void>((r) => setTimeout(r, 20));
+export const settle = () => new Promise<void>((r) => setTimeout(r, 20));
 
 export async function bench(
   name: string,

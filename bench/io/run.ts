@@ -13,11 +13,12 @@
  *      TX A/B tables)
  *      FERRY_BENCH_NICE=-10 (priority of every benchmark process; the machine may be shared)
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
+import { buildBaselineTools } from './baseline.js';
 import { type CpuUse, since, snap, waitQuiet } from './cpu.js';
 import { type LatencyRow, latencyTable, rxLatency } from './rx-latency.js';
 import { createTopology, destroyTopology, type Topology } from './topology.js';
@@ -27,7 +28,6 @@ import { type TxCostRow, txCost, txCostTable } from './tx-cost.js';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DUR = Number(process.env.FERRY_BENCH_DUR ?? 5);
 const PACED = Number(process.env.FERRY_BENCH_PACED ?? 100_000);
-const BASELINE = resolve(ROOT, process.env.FERRY_BASELINE_DIR ?? '../shared/baseline');
 /** Longest wait (s) for other load on the machine to drop before each measurement. */
 const QUIET_WAIT = Number(process.env.FERRY_BENCH_QUIET_WAIT ?? 20);
 /** Scheduling priority of every benchmark process (root may go below 0). */
@@ -160,19 +160,6 @@ const inNs = (ns: string, cmd: string, args: string[]) => [
 ];
 const nsx = (ns: string, cmd: string, args: string[], timeoutSec: number) =>
   execa('ip', inNs(ns, cmd, args), { timeout: timeoutSec * 1000, reject: false });
-
-function build(tmp: string): { afpFwd: string; udpgen: string } {
-  for (const f of ['afp_fwd.c', 'udpgen.c']) {
-    if (!existsSync(join(BASELINE, f))) {
-      throw new Error(`bench:io needs ${join(BASELINE, f)} (the C reference); set FERRY_BASELINE_DIR`);
-    }
-  }
-  return { afpFwd: join(tmp, 'afp_fwd'), udpgen: join(tmp, 'udpgen') };
-}
-
-async function compile(src: string, out: string): Promise<void> {
-  await execa('gcc', ['-O2', '-Wall', '-o', out, join(BASELINE, src)], { timeout: 60_000 });
-}
 
 /**
  * Starts the forwarder in the fwd namespace; resolves once it reports that it runs. (Wrapped in
@@ -434,9 +421,7 @@ async function main(): Promise<void> {
   live.tmp = tmp;
   const rows: Row[] = [];
   try {
-    const tools = build(tmp);
-    await compile('afp_fwd.c', tools.afpFwd);
-    await compile('udpgen.c', tools.udpgen);
+    const tools = await buildBaselineTools(ROOT, tmp);
     const started = new Date();
     for (const id of ids) {
       const row = await runVariant(id, VARIANTS[id]!, tools);
