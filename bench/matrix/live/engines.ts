@@ -4,9 +4,10 @@
  * - c: the C reference forwarder afp_fwd (recvmmsg/sendmmsg) of ../shared/baseline, static MACs
  *   and a static 1:1 SNAT 192.168.0.53 <-> 100.120.7.128 (no ARP, no conntrack);
  * - ferry / ferry-vnet: ferry running the brouter config (configs.ts) on AF_PACKET ports in the
- *   forwarder namespace, offloads off / 'vnet' (GSO super-frames with their virtio-net header):
- *   `node bin/ferry.js run -c FILE` where it can (ferryCommand), else
- *   bench/matrix/live/ferry-engine.ts (the config through buildRouter and the LiveDriver);
+ *   forwarder namespace, offloads off / 'vnet' (GSO super-frames with their virtio-net header, the
+ *   config's `offloads: vnet` port key): `node bin/ferry.js run -c FILE` where it can
+ *   (ferryCommand), else bench/matrix/live/ferry-engine.ts (the config through buildRouter and
+ *   the LiveDriver);
  * - ferry-io-vnet: ferry's I/O path alone with GSO passthrough (bench/io/forwarder.ts: static MACs
  *   and SNAT like afp_fwd, no router pipeline), to show what the offload mode carries.
  */
@@ -14,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResultPromise } from 'execa';
 import type { BaselineTools } from '../../io/baseline.js';
+import { writeLiveBrouterConfig } from './configs.js';
 import { inNs, waitReachable } from './probes.js';
 import { type BrouterTopology, CLIENT_IP, OVERLAY_IP, SERVER_IP, type TopologyOptions } from './topology.js';
 
@@ -54,8 +56,8 @@ let ferryStarts = 0;
 
 /**
  * The ferry command line. FERRY_BENCH_FERRY=auto (default): `ferry run` when the command exists
- * and the offloads are off (it has no offload option), else the bench's LiveDriver runner;
- * =run or =driver force one of them.
+ * (for 'vnet' on a copy of the config with `offloads: vnet` on every afpacket port), else the
+ * bench's LiveDriver runner; =run or =driver force one of them.
  */
 export function ferryCommand(env: EngineEnv, offloads: 'off' | 'vnet'): string[] {
   const want = process.env.FERRY_BENCH_FERRY ?? 'auto';
@@ -65,15 +67,15 @@ export function ferryCommand(env: EngineEnv, offloads: 'off' | 'vnet'): string[]
   const hasRun = existsSync(join(env.root, 'src/control/cli/run.ts'));
   if (want === 'run' && !hasRun)
     throw new Error('FERRY_BENCH_FERRY=run, but src/control/cli/run.ts does not exist');
-  if (want === 'run' && offloads !== 'off')
-    throw new Error('FERRY_BENCH_FERRY=run: `ferry run` has no offload option');
-  if (offloads === 'off' && hasRun && want !== 'driver') {
+  if (hasRun && want !== 'driver') {
     const tag = `${process.pid}-${++ferryStarts}`;
+    const config =
+      offloads === 'vnet' ? writeLiveBrouterConfig(env.root, env.workDir, 'vnet') : env.configFile;
     return [
       join(env.root, 'bin/ferry.js'),
       'run',
       '-c',
-      env.configFile,
+      config,
       '--control',
       join(env.workDir, `ferry-${tag}.sock`),
       '--metrics',
@@ -185,7 +187,7 @@ export const ENGINES: Record<EngineId, EngineSpec> = {
   'ferry-vnet': {
     id: 'ferry-vnet',
     label:
-      'ferry, brouter config, offloads vnet (GSO super-frames), endpoint offloads on (LiveDriver runner: `ferry run` has no offload option)',
+      'ferry, brouter config with `offloads: vnet` on its ports (GSO super-frames), endpoint offloads on',
     udp: false,
     topology: { kind: 'userspace', offloads: 'on' },
     start: (t, env) => startProcess(t, env, process.execPath, ferryCommand(env, 'vnet')),

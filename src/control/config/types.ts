@@ -65,6 +65,12 @@ export interface PortConfig {
   readonly proxyArp: boolean;
   /** Use an existing TUN/TAP owned by another daemon instead of creating one. */
   readonly attach: boolean;
+  /**
+   * afpacket only: 'off' turns the device's aggregation/checksum offloads off while ferry runs;
+   * 'vnet' keeps them and forwards GSO super-frames and partial checksums with their virtio-net
+   * header (PACKET_VNET_HDR). Always 'off' on other kinds.
+   */
+  readonly offloads: 'off' | 'vnet';
   /** DHCP client; `table` is the id of the table its routes go to. */
   readonly dhcp: { readonly table: number } | null;
   /**

@@ -1,7 +1,8 @@
 /**
  * Opens the live port for every configured port, in config order (`ports[i]` is `cfg.ports[i]`):
  *
- * - afpacket: an AF_PACKET socket on `device` (offloads turned off while open, restored on close);
+ * - afpacket: an AF_PACKET socket on `device` (offloads turned off while open, restored on close;
+ *   `offloads: vnet` keeps them and exchanges virtio-net headers);
  * - tun / tap: a device ferry creates (removed when it closes); with `attach: true`, or a tun
  *   port an `overlay.wireguard[]` entry runs on (wireguard-go holds that TUN), an AF_PACKET
  *   socket on the existing device: L3 on a TUN, L2 on a TAP (host-side TUN/TAP fds are exclusive);
@@ -41,7 +42,12 @@ export function liveKindProblem(p: PortConfig): string | null {
 function openOne(p: PortConfig, overlay: ReadonlySet<number>, changes: HostChanges, log: Logger) {
   const attachL3 = p.kind === 'tun' && (p.attach || overlay.has(p.index));
   if (p.kind === 'afpacket' || attachL3 || (p.kind === 'tap' && p.attach)) {
-    const port = AfPacketPort.open({ ifname: p.device, mode: attachL3 ? 'l3' : 'l2', index: p.index });
+    const port = AfPacketPort.open({
+      ifname: p.device,
+      mode: attachL3 ? 'l3' : 'l2',
+      index: p.index,
+      ...(p.kind === 'afpacket' && { offloads: p.offloads }),
+    });
     changes.record(`AF_PACKET socket on ${p.device}`, () => port.close());
     if (port.l2 && p.mac) port.mac = u48(p.mac, 0);
     // Without an `mtu:` key the device's MTU stands (wireguard-go's TUN is 1420, not 1500).

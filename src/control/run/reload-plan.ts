@@ -1,7 +1,7 @@
 /**
  * What a reload may change and what it changed. The ports are opened once, at start: a reload
  * rebuilds the router over the same open ports, so anything that decides how a port is opened or
- * what ferry did to the kernel for it (the port list, kinds, devices, attach, MAC, MTU, the host
+ * what ferry did to the kernel for it (the port list, kinds, devices, attach, MAC, MTU, offloads, the host
  * port's kernel-side addresses and gateways, the overlays that own TUNs) needs a restart.
  * Everything else (addresses ferry answers for, proxy-ARP, DHCP, tables, rules, sets, chains,
  * conntrack timeouts, the DHCP relay) is applied by the rebuild.
@@ -37,6 +37,7 @@ export function restartNeeded(old: FerryConfig, next: FerryConfig): string[] {
     const q = old.ports[i]!;
     if (!same(p.mac, q.mac)) out.push(`port ${p.name}: mac changed`);
     if (p.mtu !== q.mtu) out.push(`port ${p.name}: mtu ${q.mtu} → ${p.mtu}`);
+    if (p.offloads !== q.offloads) out.push(`port ${p.name}: offloads ${q.offloads} → ${p.offloads}`);
     if (p.kind === 'host' && !same(p.addresses, q.addresses))
       out.push(
         `host port ${p.name}: the kernel's addresses changed (${q.addresses.map(formatPrefix).join(', ')} → ${p.addresses.map(formatPrefix).join(', ')})`,

@@ -10,6 +10,12 @@
  * becomes A, the quoted destination becomes A (and its destination port P). Each quoted change
  * patches the quoted IP header checksum, the quoted TCP/UDP checksum when the quote holds it, and
  * the ICMP checksum for every 16-bit word that changed under it.
+ *
+ * A packet with a partial checksum (`partial`: CHECKSUM_PARTIAL, offloads 'vnet') holds in its
+ * TCP/UDP checksum field the folded pseudo-header sum itself, not a complemented checksum; the
+ * device completes it over the L4 header and data later. An address change then moves that seed to
+ * the new pseudo-header (`pseudoReplace32`, the sense of RFC 1624 inverted), and a port change
+ * leaves it alone: the port is data the completion sums anyway.
  */
 import { setU16, setU32, u16, u32 } from '../wire/bytes.js';
 import { csumReplace16, csumReplace32, udpCsumReplace16, udpCsumReplace32 } from '../wire/checksum.js';
@@ -17,6 +23,14 @@ import { csumReplace16, csumReplace32, udpCsumReplace16, udpCsumReplace32 } from
 const TCP = 6;
 const UDP = 17;
 const ICMP = 1;
+
+/**
+ * The folded pseudo-header sum `seed` with the 32-bit word `oldV` replaced by `newV`: RFC 1624
+ * eqn. 3 applied to the seed's complement (csumReplace32 works on a complemented checksum).
+ */
+export function pseudoReplace32(seed: number, oldV: number, newV: number): number {
+  return ~csumReplace32(~seed & 0xffff, oldV, newV) & 0xffff;
+}
 
 /** Where the L4 checksum of `proto` sits from the L4 header, or -1 (its header then has none we patch). */
 function l4CsumAt(proto: number): number {
@@ -38,6 +52,7 @@ export function rewriteAddrPort(
   addr: number,
   port: number,
   hasL4: boolean,
+  partial = false,
 ): void {
   const old = u32(d, l3 + which) | 0;
   const a = addr | 0;
@@ -47,7 +62,15 @@ export function rewriteAddrPort(
     setU16(d, l3 + 10, csumReplace32(u16(d, l3 + 10), old, a));
     if (csAt >= 0) {
       const c = u16(d, l4 + csAt);
-      setU16(d, l4 + csAt, proto === UDP ? udpCsumReplace32(c, old, a) : csumReplace32(c, old, a));
+      setU16(
+        d,
+        l4 + csAt,
+        partial
+          ? pseudoReplace32(c, old, a)
+          : proto === UDP
+            ? udpCsumReplace32(c, old, a)
+            : csumReplace32(c, old, a),
+      );
     }
   }
   if (!hasL4 || port < 0) return;
@@ -55,7 +78,7 @@ export function rewriteAddrPort(
     const oldId = u16(d, l4 + 4);
     if (oldId !== port) {
       setU16(d, l4 + 4, port);
-      setU16(d, l4 + 2, csumReplace16(u16(d, l4 + 2), oldId, port));
+      if (!partial) setU16(d, l4 + 2, csumReplace16(u16(d, l4 + 2), oldId, port));
     }
     return;
   }
@@ -64,6 +87,7 @@ export function rewriteAddrPort(
   const oldP = u16(d, at);
   if (oldP !== port) {
     setU16(d, at, port);
+    if (partial) return;
     const c = u16(d, l4 + csAt);
     setU16(d, l4 + csAt, proto === UDP ? udpCsumReplace16(c, oldP, port) : csumReplace16(c, oldP, port));
   }
@@ -82,6 +106,7 @@ export function rewriteAddrPortL4(
   which: number,
   addr: number,
   port: number,
+  partial = false,
 ): void {
   const csAt = l4 + (udp ? 6 : 16);
   const old = u32(d, l3 + which) | 0;
@@ -90,12 +115,17 @@ export function rewriteAddrPortL4(
     setU32(d, l3 + which, a);
     setU16(d, l3 + 10, csumReplace32(u16(d, l3 + 10), old, a));
     const c = u16(d, csAt);
-    setU16(d, csAt, udp ? udpCsumReplace32(c, old, a) : csumReplace32(c, old, a));
+    setU16(
+      d,
+      csAt,
+      partial ? pseudoReplace32(c, old, a) : udp ? udpCsumReplace32(c, old, a) : csumReplace32(c, old, a),
+    );
   }
   const at = l4 + (which === 12 ? 0 : 2);
   const oldP = u16(d, at);
   if (oldP !== port) {
     setU16(d, at, port);
+    if (partial) return;
     const c = u16(d, csAt);
     setU16(d, csAt, udp ? udpCsumReplace16(c, oldP, port) : csumReplace16(c, oldP, port));
   }

@@ -244,16 +244,24 @@ export class RouterEngine {
   /**
    * Processes one received batch. The engine clock becomes the batch's last timestamp (capture
    * time in replay, kernel receive time live) unless `now` (seconds) is given; timers that fall
-   * due before it run first.
+   * due before it run first. `rxOffload`: the batch's offload descriptors (port-meta.ts layout);
+   * by default those of the receiving port (Port.rxOffload).
    */
-  receive(batch: PacketBatch, now?: number): void {
+  receive(batch: PacketBatch, now?: number, rxOffload?: Uint16Array | null): void {
     const last = batch.count - 1;
     const exact = now === undefined && last >= 0;
     const t = exact ? batch.tsSec[last]! + batch.tsNsec[last]! / 1e9 : (now ?? this.ctx.now);
     this.advanceTo(t);
     if (exact) this.ctx.setClock(batch.tsSec[last]!, batch.tsNsec[last]!);
     else this.ctx.setClockSeconds(t);
+    this.ingress.rxOffload =
+      rxOffload !== undefined
+        ? rxOffload
+        : last >= 0
+          ? (this.ports[batch.port[0]!]?.rxOffload ?? null)
+          : null;
     this.pipe.run(batch, this.ingress);
+    this.ingress.rxOffload = null;
     this.runOriginated();
   }
 

@@ -184,6 +184,10 @@ export class AfPacketPort extends NativePort {
     if (o.index !== undefined) this.index = o.index;
   }
 
+  override get txOffload(): boolean {
+    return this.offloads === 'vnet';
+  }
+
   protected override onClosed(): void {
     if (this.offloads === 'off') releaseOffloadsOff(this.name, this.netns);
   }

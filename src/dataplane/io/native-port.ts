@@ -52,6 +52,8 @@ export abstract class NativePort {
   #index: number;
   readonly #statsBuf: Float64Array;
   readonly #netns: string | undefined;
+  /** transmit()'s send options, reused per batch. */
+  readonly #txOptions: SendOptions = {};
 
   protected constructor(
     native: NativeIo,
@@ -181,11 +183,15 @@ export abstract class NativePort {
    */
   transmit(
     batch: PacketBatch,
-    meta: { head: Uint8Array; headLen: Uint8Array },
+    meta: { head: Uint8Array; headLen: Uint8Array; txOffload?: Uint16Array },
     slots: Uint16Array,
     n: number,
   ): void {
-    this.sendBatch(batch, slots, n, { head: meta.head, headLen: meta.headLen });
+    const o = this.#txOptions;
+    o.head = meta.head;
+    o.headLen = meta.headLen;
+    o.meta = this.txOffload ? meta.txOffload : undefined;
+    this.sendBatch(batch, slots, n, o);
   }
 
   /** Counters (a snapshot; also folds in the kernel's drop counters). */
@@ -210,6 +216,20 @@ export abstract class NativePort {
     this.#native.portClose(h);
     this.#handle = null;
     this.onClosed();
+  }
+
+  /**
+   * True on a port that exchanges virtio-net headers (AF_PACKET `offloads: 'vnet'`): received
+   * frames come with their offload descriptors (`rxOffload`), and transmit sends each frame with
+   * the header in `meta.txOffload` (GSO super-frames and partial checksums leave as they are).
+   */
+  get txOffload(): boolean {
+    return false;
+  }
+
+  /** `rxMeta` when the port receives offload descriptors (`txOffload`), else null. */
+  get rxOffload(): Uint16Array | null {
+    return this.txOffload ? this.rxMeta : null;
   }
 
   /** Hook for subclasses (restoring offloads). */

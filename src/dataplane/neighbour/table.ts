@@ -55,7 +55,8 @@ export class NeighbourTable {
   readonly due: Float64Array;
   readonly probes: Uint8Array;
   private readonly qHead: Int32Array;
-  private readonly qTail: Int32Array;
+  /** Last queued pool slot per entry (-1: none); eth-output finishes a queued copy's partial checksum there. */
+  readonly qTail: Int32Array;
   private readonly qCount: Uint8Array;
 
   private readonly index: Int32Array;

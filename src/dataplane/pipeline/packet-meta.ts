@@ -11,6 +11,8 @@ export const NO_PORT = 0xffff;
  * no headroom: ports transmit `head` followed by the packet's bytes in the batch (a gather write).
  */
 export const HEAD_MAX = 96;
+/** u16 values per slot of `PacketMeta.txOffload`: the port side table's layout (port-meta.ts META_STRIDE). */
+export const TX_OFFLOAD_STRIDE = 8;
 
 /**
  * NAT requests a chain records for the NAT stage (`PacketMeta.natKind`): the classifier decides,
@@ -20,6 +22,15 @@ export const NAT_NONE = 0;
 export const NAT_MASQUERADE = 1;
 export const NAT_SNAT = 2;
 export const NAT_DNAT = 3;
+
+/** `PacketMeta.vnetFlags`: virtio-net header flags (port-meta.ts VIRTIO_NET_HDR_F_*). */
+export const OFFLOAD_NEEDS_CSUM = 1;
+export const OFFLOAD_DATA_VALID = 2;
+
+/** True when slot `s` carries a partial L4 checksum (CHECKSUM_PARTIAL: the field holds the pseudo-header sum). */
+export function partialCsum(m: PacketMeta, s: number): boolean {
+  return (m.vnetFlags[s]! & OFFLOAD_NEEDS_CSUM) !== 0;
+}
 
 export class PacketMeta {
   /** Port the packet arrived on (NO_PORT for locally generated packets). */
@@ -65,6 +76,22 @@ export class PacketMeta {
   /** Prepended bytes per slot: head[slot * HEAD_MAX .. + headLen[slot]). */
   readonly head: Uint8Array;
   readonly headLen: Uint8Array;
+  /**
+   * The offload descriptor a vnet port received with the packet (virtio-net header, port-meta.ts),
+   * 0 everywhere for packets without one (other ports, packets the router made). NEEDS_CSUM: the
+   * L4 checksum field holds the pseudo-header sum, completed on the way out (CHECKSUM_PARTIAL).
+   * gsoType ≠ 0: a super-frame the egress device cuts into gsoSize-byte segments.
+   * csumStart and hdrLen are counted from the start of the frame as received (l2Off); eth-output
+   * moves them to the transmitted frame's layout (a TUN has no Ethernet header).
+   */
+  readonly vnetFlags: Uint8Array;
+  readonly gsoType: Uint8Array;
+  readonly gsoSize: Uint16Array;
+  readonly hdrLen: Uint16Array;
+  readonly csumStart: Uint16Array;
+  readonly csumOffset: Uint16Array;
+  /** The virtio-net header per slot as a vnet port transmits it (port-meta.ts layout), written by eth-output. */
+  readonly txOffload: Uint16Array;
 
   constructor(readonly capacity: number) {
     this.inPort = new Uint16Array(capacity);
@@ -90,6 +117,13 @@ export class PacketMeta {
     this.traceId = new Uint32Array(capacity);
     this.head = new Uint8Array(capacity * HEAD_MAX);
     this.headLen = new Uint8Array(capacity);
+    this.vnetFlags = new Uint8Array(capacity);
+    this.gsoType = new Uint8Array(capacity);
+    this.gsoSize = new Uint16Array(capacity);
+    this.hdrLen = new Uint16Array(capacity);
+    this.csumStart = new Uint16Array(capacity);
+    this.csumOffset = new Uint16Array(capacity);
+    this.txOffload = new Uint16Array(capacity * TX_OFFLOAD_STRIDE);
   }
 
   /**
@@ -117,6 +151,24 @@ export class PacketMeta {
     this.rule.fill(-1, 0, n);
     this.dropReason.fill(0, 0, n);
     this.headLen.fill(0, 0, n);
+    this.vnetFlags.fill(0, 0, n);
+    this.gsoType.fill(0, 0, n);
+  }
+
+  /**
+   * Copies the offload descriptors of slots 0..n-1 from a vnet port's side table (port-meta.ts
+   * layout, `META_STRIDE` u16 per slot).
+   */
+  offloadsFrom(rxMeta: Uint16Array, n: number): void {
+    for (let i = 0; i < n; i++) {
+      const x = i * TX_OFFLOAD_STRIDE;
+      this.vnetFlags[i] = rxMeta[x + 1]!;
+      this.gsoType[i] = rxMeta[x + 2]!;
+      this.hdrLen[i] = rxMeta[x + 3]!;
+      this.gsoSize[i] = rxMeta[x + 4]!;
+      this.csumStart[i] = rxMeta[x + 5]!;
+      this.csumOffset[i] = rxMeta[x + 6]!;
+    }
   }
 
   /** Resets slot i to "just received on port `port`". */
@@ -138,5 +190,7 @@ export class PacketMeta {
     this.rule[i] = -1;
     this.dropReason[i] = 0;
     this.headLen[i] = 0;
+    this.vnetFlags[i] = 0;
+    this.gsoType[i] = 0;
   }
 }

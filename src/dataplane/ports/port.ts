@@ -34,6 +34,13 @@ export interface Port {
   mac: number;
   mtu: number;
   readonly stats: PortStats;
+  /**
+   * Offload descriptors (virtio-net header) of the batch the port just received, in port-meta.ts
+   * layout, on ports that receive them (AF_PACKET `offloads: 'vnet'`); absent/null otherwise.
+   */
+  readonly rxOffload?: Uint16Array | null;
+  /** True when transmit writes `PacketMeta.txOffload` as the virtio-net header of each frame. */
+  readonly txOffload?: boolean;
   /** Sends slots[0..n) of batch. Must not keep references to batch memory after returning. */
   transmit(batch: PacketBatch, meta: PacketMeta, slots: Uint16Array, n: number): void;
   close(): Promise<void> | void;

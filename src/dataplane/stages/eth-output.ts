@@ -7,12 +7,13 @@
  */
 
 import { OUT_DROP, OUT_QUEUED_REQUEST, OUT_SEND } from '../neighbour/table.js';
-import { HEAD_MAX } from '../pipeline/packet-meta.js';
+import { HEAD_MAX, partialCsum } from '../pipeline/packet-meta.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { Stage } from '../pipeline/stage.js';
 import { formatIpv4, formatMac, setU16, setU48, u32 } from '../wire/bytes.js';
 import { ETH_HEADER_LEN, ETHERTYPE_IPV4 } from '../wire/ethernet.js';
 import type { ArpOriginator } from './arp-originator.js';
+import { completeCsumAt } from './offload-tx.js';
 import type { RouterContext } from './router-context.js';
 
 const EV_RESOLVED = 1;
@@ -99,6 +100,12 @@ export class EthOutput extends Stage {
       if (r === OUT_DROP) {
         pipe.drop(s, this.queueDrop);
         continue;
+      }
+      // The queued copy leaves later without this packet's offload descriptor: finish its checksum.
+      if (partialCsum(m, s)) {
+        const q = neigh.qTail[e]!;
+        const start = q * neigh.slotBytes + (m.l2Off[s]! + m.csumStart[s]! - l3);
+        completeCsumAt(neigh.pool, start, q * neigh.slotBytes + len, m.csumOffset[s]!);
       }
       if (r === OUT_QUEUED_REQUEST) this.arp.request(target, port, 0);
       pipe.trace(s, this, EV_QUEUED, target, port);

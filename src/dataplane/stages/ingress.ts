@@ -11,6 +11,8 @@ export class Ingress extends Stage {
   private readonly unknownPort: number;
   eth!: Stage;
   l3!: Stage;
+  /** Offload descriptors of the batch being received (Port.rxOffload), set by the engine per batch. */
+  rxOffload: Uint16Array | null = null;
 
   constructor(
     pipe: Pipeline,
@@ -25,6 +27,7 @@ export class Ingress extends Stage {
     const b = pipe.batch;
     const ports = this.ctx.ports;
     const l2 = this.ctx.portL2;
+    if (this.rxOffload !== null) m.offloadsFrom(this.rxOffload, b.count);
     // Packets for the main successor are compacted in place and handed on as one vector.
     let w = 0;
     for (let k = 0; k < n; k++) {

@@ -19,6 +19,7 @@ const EV_FRAGMENTED = 1;
 export class Ip4Fragment extends Stage {
   readonly name = 'ip4-fragment';
   private readonly fragFailed: number;
+  private readonly gsoNoOffload: number;
   /** Options copied into non-first fragments (at most 40 bytes of options exist). */
   private readonly copied = new Uint8Array(40);
   fragmentedPackets = 0;
@@ -33,6 +34,7 @@ export class Ip4Fragment extends Stage {
   ) {
     super();
     this.fragFailed = pipe.drops.register('ip4-fragmentation-failed');
+    this.gsoNoOffload = pipe.drops.register('ip4-gso-port-without-offload');
   }
 
   process(pipe: Pipeline, slots: Uint16Array, n: number): void {
@@ -49,6 +51,13 @@ export class Ip4Fragment extends Stage {
       const mtu = mtus[m.outPort[s]!]!;
       if (m.l3Len[s]! <= mtu) {
         pipe.nextId(this.next.id, s);
+        continue;
+      }
+      if (m.gsoType[s] !== 0) {
+        // A super-frame is segmented by the egress device, never fragmented here (ip4-forward
+        // passes one only when its segments fit an offloading port).
+        if (this.ctx.portOffload[m.outPort[s]!] === 1) pipe.nextId(this.next.id, s);
+        else pipe.drop(s, this.gsoNoOffload);
         continue;
       }
       const pieces = this.fragment(pipe, s, mtu);

@@ -14,7 +14,7 @@ import { CT_NEW, CT_RELATED } from '../../control/config/types.js';
 import { type Conntrack, PEND_DNAT } from '../conntrack/conntrack.js';
 import { CT_NAT_DST, CT_NAT_SRC } from '../conntrack/flow-layout.js';
 import { rewriteAddrPort, rewriteAddrPortL4, rewriteQuoted } from '../conntrack/nat-rewrite.js';
-import { NAT_DNAT } from '../pipeline/packet-meta.js';
+import { NAT_DNAT, partialCsum } from '../pipeline/packet-meta.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { Stage } from '../pipeline/stage.js';
 import { formatIpv4, u16 } from '../wire/bytes.js';
@@ -59,8 +59,9 @@ export class NatDst extends Stage {
             rewriteAddrPort(d, l3, l4, ICMP, DST, addr, -1, true);
           } else {
             const proto = d[l3 + 9]!;
-            if (proto === TCP || proto === UDP) rewriteAddrPortL4(d, l3, l4, proto === UDP, DST, addr, port);
-            else rewriteAddrPort(d, l3, l4, proto, DST, addr, port, true);
+            if (proto === TCP || proto === UDP)
+              rewriteAddrPortL4(d, l3, l4, proto === UDP, DST, addr, port, partialCsum(m, s));
+            else rewriteAddrPort(d, l3, l4, proto, DST, addr, port, true, partialCsum(m, s));
           }
           if (m.traceId[s] !== 0) pipe.trace(s, this, EV_FLOW, addr, port, f, m.ctState[s]! & CT_RELATED);
         }
@@ -87,7 +88,7 @@ export class NatDst extends Stage {
     }
     r[k] = addr;
     ct.pNat[s]! |= PEND_DNAT;
-    rewriteAddrPort(d, l3, m.l4Off[s]!, proto, DST, addr, port, true);
+    rewriteAddrPort(d, l3, m.l4Off[s]!, proto, DST, addr, port, true, partialCsum(m, s));
     pipe.trace(s, this, EV_DNAT, addr, port);
   }
 

@@ -17,7 +17,7 @@ import { type Conntrack, PEND_DNAT, PEND_SNAT } from '../conntrack/conntrack.js'
 import { CT_NAT_DST, CT_NAT_SRC, CT_SEEN_REPLY } from '../conntrack/flow-layout.js';
 import { NAT_EXHAUSTED, NAT_P_ICMP, NAT_P_TCP, NAT_P_UDP } from '../conntrack/nat-pool.js';
 import { rewriteAddrPort, rewriteAddrPortL4, rewriteQuoted } from '../conntrack/nat-rewrite.js';
-import { NAT_MASQUERADE, NAT_SNAT } from '../pipeline/packet-meta.js';
+import { NAT_MASQUERADE, NAT_SNAT, partialCsum } from '../pipeline/packet-meta.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { Stage } from '../pipeline/stage.js';
 import { formatIpv4, u16 } from '../wire/bytes.js';
@@ -76,8 +76,19 @@ export class NatSrc extends Stage {
           } else {
             const proto = d[l3 + 9]!;
             if (proto === TCP || proto === UDP)
-              rewriteAddrPortL4(d, l3, l4, proto === UDP, SRC, addr, table.dport(h ^ 1));
-            else rewriteAddrPort(d, l3, l4, proto, SRC, addr, proto === ICMP ? table.sport(h ^ 1) : -1, true);
+              rewriteAddrPortL4(d, l3, l4, proto === UDP, SRC, addr, table.dport(h ^ 1), partialCsum(m, s));
+            else
+              rewriteAddrPort(
+                d,
+                l3,
+                l4,
+                proto,
+                SRC,
+                addr,
+                proto === ICMP ? table.sport(h ^ 1) : -1,
+                true,
+                partialCsum(m, s),
+              );
           }
           if (m.traceId[s] !== 0) pipe.trace(s, this, EV_FLOW, addr, f);
         }
@@ -139,7 +150,7 @@ export class NatSrc extends Stage {
     r[k + 1] = ext;
     this.supersedeUnsolicited(r, k, proto);
     ct.pNat[s]! |= PEND_SNAT;
-    rewriteAddrPort(d, l3, m.l4Off[s]!, proto, SRC, ext, port, true);
+    rewriteAddrPort(d, l3, m.l4Off[s]!, proto, SRC, ext, port, true, partialCsum(m, s));
     pipe.trace(s, this, EV_SNAT, ext, port);
     return true;
   }

@@ -15,6 +15,8 @@ export class RouterContext {
   readonly portMtu: Uint16Array;
   /** 1 when the port carries Ethernet frames. */
   readonly portL2: Uint8Array;
+  /** 1 when the port transmits offload descriptors (Port.txOffload): GSO frames and partial checksums may leave as they are. */
+  readonly portOffload: Uint8Array;
   /** 1 when the port answers ARP for addresses routed out of another port (RFC 1027). */
   readonly proxyArp: Uint8Array;
   readonly local = new LocalAddresses();
@@ -57,12 +59,14 @@ export class RouterContext {
     this.portMac = new Float64Array(n);
     this.portMtu = new Uint16Array(n);
     this.portL2 = new Uint8Array(n);
+    this.portOffload = new Uint8Array(n);
     this.proxyArp = new Uint8Array(n);
     ports.forEach((p, i) => {
       p.index = i;
       this.portMac[i] = p.mac;
       this.portMtu[i] = p.mtu;
       this.portL2[i] = p.l2 ? 1 : 0;
+      this.portOffload[i] = p.txOffload === true ? 1 : 0;
     });
     this.neighbours = neighbours ?? new NeighbourTable();
   }

@@ -9,6 +9,7 @@
  *     addresses: [192.168.0.125/24, 2001:db8::1/64]
  *     proxy-arp: true       # net.ipv4.conf.eth0.proxy_arp=1
  *     attach: true          # tun/tap: use an existing device another daemon owns
+ *     offloads: vnet        # afpacket: off (default) | vnet (GSO super-frames, partial checksums)
  *     dhcp: { client: true, table: wanisp1 }
  *     gateway: 192.168.0.1  # host port: the kernel side's default route through ferry
  *     read: in.pcap         # pcap port: replay from / capture to
@@ -20,6 +21,8 @@ import { bool, int, name, oneOf, type Parsed, path } from '../values.js';
 import { obj, oneOrMany, opt, val } from './common.js';
 
 export const PORT_KINDS = ['afpacket', 'tun', 'tap', 'host', 'pcap', 'memory'] as const;
+/** `offloads:` of an afpacket port (AfPacketPort's OffloadMode, without 'keep'). */
+export const PORT_OFFLOADS = ['off', 'vnet'] as const;
 
 /** Linux interface names are at most 15 characters (IFNAMSIZ - 1). */
 export const IFNAME_MAX = 15;
@@ -53,6 +56,7 @@ export const portSchema = obj(
     addresses: opt((v) => oneOrMany((x) => prefix(x, 'interface'), v, true)),
     'proxy-arp': opt(bool),
     attach: opt(bool),
+    offloads: opt((v) => oneOf(v, PORT_OFFLOADS)),
     dhcp: dhcp.optional(),
     gateway: opt((v) => oneOrMany((x) => address(x), v)),
     read: opt(path),

@@ -55,6 +55,7 @@ export function resolvePorts(
     only(ck, base, 'mac', p.mac !== undefined, ['afpacket', 'tap', 'host', 'pcap', 'memory'], kind);
     only(ck, base, 'proxy-arp', p['proxy-arp'] === true, ['afpacket', 'tap', 'pcap', 'memory'], kind);
     only(ck, base, 'attach', p.attach !== undefined, ['tun', 'tap'], kind);
+    only(ck, base, 'offloads', p.offloads !== undefined, ['afpacket'], kind);
     only(ck, base, 'gateway', p.gateway !== undefined, ['host'], kind);
     only(ck, base, 'read', p.read !== undefined, ['pcap'], kind);
     only(ck, base, 'write', p.write !== undefined, ['pcap'], kind);
@@ -130,6 +131,7 @@ export function resolvePorts(
       addresses,
       proxyArp: p['proxy-arp'] ?? false,
       attach: p.attach ?? false,
+      offloads: p.offloads ?? 'off',
       dhcp: null,
       gateways,
       read: p.read ?? null,
