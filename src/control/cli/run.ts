@@ -1,5 +1,6 @@
 /**
- * `ferry run -c FILE [--control PATH|off] [--metrics HOST:PORT|off] [--log-level LEVEL] [--state-dir DIR]`
+ * `ferry run -c FILE [--control PATH|off] [--metrics HOST:PORT|off] [--log-level LEVEL] [--state-dir DIR]
+ *  [--no-warm-up]`
  *
  * The live engine as a service. Logs JSON lines to stdout; once every port is open and the engine
  * runs it logs {"msg":"running","ports":[…]}. SIGHUP reloads the config ("reloaded" with a
@@ -28,6 +29,8 @@ interface RunOpts {
   metrics: string;
   logLevel: string;
   stateDir: string;
+  /** False with --no-warm-up. */
+  warmUp: boolean;
 }
 
 class UsageError extends Error {}
@@ -85,6 +88,7 @@ export async function runDaemon(o: RunOpts, io: CliIO): Promise<number> {
         stateDir: o.stateDir,
         control: o.control === 'off' ? null : o.control,
         metrics,
+        warmUp: o.warmUp,
       });
     } catch (e) {
       reportStartupError(e, io, log);
@@ -128,6 +132,10 @@ export function registerRun(program: Command, io: CliIO, result: CommandResult):
     .option('--metrics <host:port|off>', 'Prometheus endpoint, or off', DEFAULT_METRICS)
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')}`, 'info')
     .option('--state-dir <dir>', 'DHCP leases (env FERRY_STATE_DIR)', defaultStateDir())
+    .option(
+      '--no-warm-up',
+      'skip the JIT warm-up at start (synthetic traffic through a scratch router, at most 1.5 s)',
+    )
     .action(async (opts: RunOpts) => {
       result.code = await runDaemon(opts, io);
     });

@@ -25,6 +25,7 @@ import { forwardingWarnings, rpFilterWarning } from './kernel-check.js';
 import { type LivePort, openPorts } from './open-ports.js';
 import { describeChanges, restartNeeded } from './reload-plan.js';
 import type { OverlayPeerStatus, ReloadResult, RunningState, Runtime } from './runtime.js';
+import { warmUp } from './warm-up.js';
 
 /** A port's final counters, for the "stopped" line. */
 function portCounts(p: LivePort) {
@@ -41,6 +42,8 @@ export interface DaemonOptions {
   readonly control: string | null;
   /** Where the Prometheus endpoint listens; null: none. */
   readonly metrics: { readonly host: string; readonly port: number } | null;
+  /** Run the JIT warm-up (warm-up.ts) before the ports start receiving; default true. */
+  readonly warmUp?: boolean;
 }
 
 /** Port socket errors kept for `portErrors()`. */
@@ -115,6 +118,13 @@ export class FerryDaemon implements Runtime {
           ),
       };
       const built = buildRouter(cfg, ports, { dhcpClient: dhcp });
+      if (o.warmUp !== false) {
+        const w = warmUp(cfg, { ports });
+        log.info(
+          { batches: w.batches, packets: w.packets, ms: Math.round(w.ms), stoppedBy: w.stoppedBy },
+          'JIT warm-up done (scratch router over discard ports, dropped)',
+        );
+      }
       const driver = new LiveDriver(built.engine, ports);
       const daemon = new FerryDaemon(o, changes, dhcp, overlays, ports, { cfg, built, ports }, driver);
       driver.start();
