@@ -12,19 +12,17 @@
  * a flood of malformed frames (memory stays flat), a clean SIGTERM that leaves the namespace as
  * it found it, and a missing interface failing with exit 2 and nothing left behind.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { execa, type ResultPromise } from 'execa';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlRequest } from '../../src/control/control-socket/client.js';
 import { AfPacketPort } from '../../src/dataplane/io/afpacket-port.js';
+import { FerryRun } from '../helpers/ferry-run.js';
 import { NetnsSandbox, needsRoot } from '../helpers/netns.js';
 import { batchOf, fill, macBytes, sleep } from './fixtures/frames.js';
 
 const reason = needsRoot('python3', 'curl', 'ping', 'iperf3', 'ethtool', 'sysctl', 'ss');
-const REPO = resolve(import.meta.dirname, '../..');
 
 const CONFIG = `ports:
   - { name: eth0, kind: afpacket, addresses: [192.168.0.125/24], proxy-arp: true }
@@ -75,58 +73,6 @@ function malformed(i: number, dst: Uint8Array, src: Uint8Array): Uint8Array {
   return f;
 }
 
-interface LogLine {
-  level: string;
-  msg: string;
-  [k: string]: unknown;
-}
-
-/** A `ferry run` subprocess with its log lines collected as they come. */
-class Ferry {
-  readonly logs: LogLine[] = [];
-  readonly proc: ResultPromise;
-
-  constructor(ns: string, args: string[]) {
-    this.proc = execa('ip', ['netns', 'exec', ns, 'node', 'bin/ferry.js', 'run', ...args], {
-      cwd: REPO,
-      reject: false,
-      timeout: 90_000,
-    });
-    createInterface({ input: this.proc.stdout! }).on('line', (l) => {
-      try {
-        this.logs.push(JSON.parse(l) as LogLine);
-      } catch {
-        this.logs.push({ level: 'raw', msg: l });
-      }
-    });
-  }
-
-  get pid(): number {
-    return this.proc.pid!;
-  }
-
-  /** Waits (bounded) for a log line matching `pred`, after the first `from` lines. */
-  async waitFor(pred: (l: LogLine) => boolean, ms: number, from = 0): Promise<LogLine> {
-    for (const end = Date.now() + ms; Date.now() < end; ) {
-      const hit = this.logs.slice(from).find(pred);
-      if (hit) return hit;
-      if (this.proc.exitCode !== null) break;
-      await sleep(50);
-    }
-    throw new Error(
-      `no such log line within ${ms} ms; log:\n${this.logs.map((l) => JSON.stringify(l)).join('\n')}`,
-    );
-  }
-
-  signal(s: NodeJS.Signals): void {
-    process.kill(this.pid, s);
-  }
-
-  rssKiB(): Promise<number> {
-    return readFile(`/proc/${this.pid}/status`, 'utf8').then((t) => Number(/VmRSS:\s+(\d+)/.exec(t)![1]));
-  }
-}
-
 describe.skipIf(reason)('ferry run: the live daemon', () => {
   const sb = new NetnsSandbox();
   let box = '';
@@ -134,7 +80,7 @@ describe.skipIf(reason)('ferry run: the live daemon', () => {
   let client = '';
   let dir = '';
   let cfgPath = '';
-  let ferry: Ferry | null = null;
+  let ferry: FerryRun | null = null;
   let before = '';
   /** Frames the flood test sent. */
   let floodSent = 0;
@@ -213,7 +159,7 @@ describe.skipIf(reason)('ferry run: the live daemon', () => {
 
     cfgPath = join(dir, 'ferry.yaml');
     await writeFile(cfgPath, CONFIG);
-    ferry = new Ferry(box, [
+    ferry = new FerryRun(box, [
       '-c',
       cfgPath,
       '--metrics',
@@ -375,7 +321,7 @@ describe.skipIf(reason)('ferry run: the live daemon', () => {
   - { name: eth1, kind: afpacket, device: fynosuch0, addresses: [192.168.0.126/24], proxy-arp: true }
 `,
     );
-    const run = new Ferry(box, ['-c', bad, '--metrics', 'off', '--control', join(dir, 'm.sock')]);
+    const run = new FerryRun(box, ['-c', bad, '--metrics', 'off', '--control', join(dir, 'm.sock')]);
     const r = await run.proc;
     expect(r.exitCode).toBe(2);
     const err = String(r.stderr).trim();

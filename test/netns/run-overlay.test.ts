@@ -16,70 +16,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { execa, type ResultPromise } from 'execa';
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FerryRun, REPO } from '../helpers/ferry-run.js';
 import { NetnsSandbox, needsRoot, uniqueName } from '../helpers/netns.js';
 import { sleep } from './fixtures/frames.js';
 
 const reason = needsRoot('wireguard-go', 'wg', 'ping');
-const REPO = resolve(import.meta.dirname, '../..');
-
-interface LogLine {
-  level: string;
-  msg: string;
-  [k: string]: unknown;
-}
-
-/** A `ferry run` subprocess with its JSON log lines collected as they come. */
-class Ferry {
-  readonly logs: LogLine[] = [];
-  readonly stderr: string[] = [];
-  readonly proc: ResultPromise;
-
-  constructor(ns: string, args: string[]) {
-    this.proc = execa('ip', ['netns', 'exec', ns, 'node', 'bin/ferry.js', 'run', ...args], {
-      cwd: REPO,
-      reject: false,
-      timeout: 90_000,
-    });
-    createInterface({ input: this.proc.stdout! }).on('line', (l) => {
-      try {
-        this.logs.push(JSON.parse(l) as LogLine);
-      } catch {
-        this.logs.push({ level: 'raw', msg: l });
-      }
-    });
-    createInterface({ input: this.proc.stderr! }).on('line', (l) => this.stderr.push(l));
-  }
-
-  /** Waits (bounded) for a log line matching `pred`. */
-  async waitFor(pred: (l: LogLine) => boolean, ms: number): Promise<LogLine> {
-    for (const end = Date.now() + ms; Date.now() < end; ) {
-      const hit = this.logs.find(pred);
-      if (hit) return hit;
-      if (this.proc.exitCode !== null) break;
-      await sleep(50);
-    }
-    throw new Error(
-      `no such log line within ${ms} ms; stderr: ${this.stderr.join('\n')}\nlog:\n${this.logs.map((l) => JSON.stringify(l)).join('\n')}`,
-    );
-  }
-
-  /** Stops it (SIGTERM, SIGKILL after 10 s); resolves to its exit code (null when killed). */
-  async stop(): Promise<number | null> {
-    if (this.proc.exitCode !== null) return this.proc.exitCode;
-    this.proc.kill('SIGTERM');
-    const r = await Promise.race([this.proc, sleep(10_000).then(() => null)]);
-    if (r === null) {
-      this.proc.kill('SIGKILL');
-      await Promise.race([this.proc, sleep(3000)]);
-      return null;
-    }
-    return r.exitCode ?? null;
-  }
-}
 
 /** pids of wireguard-go processes serving `dev` (read from /proc: no pgrep pattern games). */
 function wireguardGoPids(dev: string): number[] {
@@ -122,7 +66,7 @@ describe.skipIf(reason)('ferry run with a WireGuard overlay (wireguard-go behind
   let dir = '';
   let keyFile = '';
   let sock = '';
-  let ferry: Ferry | null = null;
+  let ferry: FerryRun | null = null;
   let ferryPub = '';
   let peerPub = '';
 
@@ -171,7 +115,7 @@ overlay:
           allowed-ips: [10.66.0.2/32]
 `,
     );
-    ferry = new Ferry(box, [
+    ferry = new FerryRun(box, [
       '-c',
       cfgPath,
       '--control',
