@@ -51,6 +51,8 @@ export abstract class NativePort {
   #handle: NativeHandle | null;
   #index: number;
   readonly #statsBuf: Float64Array;
+  /** The addon counts received frames (Port.countsRx): the engine must not read `stats` per packet. */
+  readonly countsRx = true;
   readonly #netns: string | undefined;
   /** transmit()'s send options, reused per batch. */
   readonly #txOptions: SendOptions = {};

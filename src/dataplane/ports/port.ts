@@ -35,6 +35,12 @@ export interface Port {
   mtu: number;
   readonly stats: PortStats;
   /**
+   * True when the port counts what it receives itself (the native ports: in the addon, where
+   * `stats` is a snapshot read across the JS/native boundary into a new object). The engine
+   * counts received packets into `stats` only on ports without it.
+   */
+  readonly countsRx?: boolean;
+  /**
    * Offload descriptors (virtio-net header) of the batch the port just received, in port-meta.ts
    * layout, on ports that receive them (AF_PACKET `offloads: 'vnet'`); absent/null otherwise.
    */

@@ -5,7 +5,7 @@
  */
 import { NeighbourTable } from '../neighbour/table.js';
 import { NO_PORT } from '../pipeline/packet-meta.js';
-import type { Port } from '../ports/port.js';
+import type { Port, PortStats } from '../ports/port.js';
 import { LocalAddresses } from './local-addresses.js';
 import { OriginatedBatch } from './originator.js';
 import type { RouteResolver } from './route-result.js';
@@ -17,6 +17,8 @@ export class RouterContext {
   readonly portL2: Uint8Array;
   /** 1 when the port transmits offload descriptors (Port.txOffload): GSO frames and partial checksums may leave as they are. */
   readonly portOffload: Uint8Array;
+  /** Per port: the `stats` the engine counts received packets into, or null where the port counts them itself. */
+  readonly rxStats: (PortStats | null)[];
   /** 1 when the port answers ARP for addresses routed out of another port (RFC 1027). */
   readonly proxyArp: Uint8Array;
   readonly local = new LocalAddresses();
@@ -61,6 +63,7 @@ export class RouterContext {
     this.portL2 = new Uint8Array(n);
     this.portOffload = new Uint8Array(n);
     this.proxyArp = new Uint8Array(n);
+    this.rxStats = ports.map((p) => (p.countsRx === true ? null : p.stats));
     ports.forEach((p, i) => {
       p.index = i;
       this.portMac[i] = p.mac;
