@@ -200,3 +200,37 @@ export function rewriteQuoted(
   }
   setU16(d, l4 + 2, ic);
 }
+
+/**
+ * Translates one side (`which` SRC 12 or DST 16) of a packet of a flow whose NAT is decided (the
+ * established path of nat-src and nat-dst): a later fragment gets only its address (its L4 header
+ * is in the first fragment); an ICMP error RELATED to the flow gets its outer address and the
+ * quoted packet's other side (`port` for the quoted port); TCP/UDP get address and `port`; an ICMP
+ * query gets address and identifier `icmpId`; other protocols only the address. `l3Len`: the IPv4
+ * header length; `partial`: the L4 checksum is a partial (pseudo-header) sum.
+ */
+export function rewriteFlowSide(
+  d: Uint8Array,
+  l3: number,
+  l4: number,
+  l3Len: number,
+  related: boolean,
+  partial: boolean,
+  which: number,
+  addr: number,
+  port: number,
+  icmpId: number,
+): void {
+  if ((u16(d, l3 + 6) & 0x1fff) !== 0) {
+    rewriteAddrPort(d, l3, l4, d[l3 + 9]!, which, addr, -1, false);
+  } else if (related) {
+    // The quote is the packet as the other host sent it: its other side carries our address.
+    rewriteQuoted(d, l4, l3 + l3Len, which === 12 ? 16 : 12, addr, port);
+    rewriteAddrPort(d, l3, l4, ICMP, which, addr, -1, true);
+  } else {
+    const proto = d[l3 + 9]!;
+    if (proto === TCP || proto === UDP)
+      rewriteAddrPortL4(d, l3, l4, proto === UDP, which, addr, port, partial);
+    else rewriteAddrPort(d, l3, l4, proto, which, addr, proto === ICMP ? icmpId : -1, true, partial);
+  }
+}

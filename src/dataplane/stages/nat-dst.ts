@@ -13,15 +13,14 @@
 import { CT_NEW, CT_RELATED } from '../../control/config/types.js';
 import { type Conntrack, PEND_DNAT } from '../conntrack/conntrack.js';
 import { CT_NAT_DST, CT_NAT_SRC } from '../conntrack/flow-layout.js';
-import { rewriteAddrPort, rewriteAddrPortL4, rewriteQuoted } from '../conntrack/nat-rewrite.js';
+import { rewriteAddrPort, rewriteFlowSide } from '../conntrack/nat-rewrite.js';
 import { NAT_DNAT, partialCsum } from '../pipeline/packet-meta.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { Stage } from '../pipeline/stage.js';
-import { formatIpv4, u16 } from '../wire/bytes.js';
+import { formatIpv4 } from '../wire/bytes.js';
 
 const TCP = 6;
 const UDP = 17;
-const ICMP = 1;
 const DST = 16;
 
 const EV_DNAT = 1;
@@ -48,21 +47,21 @@ export class NatDst extends Stage {
       if (h >= 0) {
         const f = h >>> 1;
         if (table.hasStatus(f, (h & 1) === 0 ? CT_NAT_DST : CT_NAT_SRC)) {
-          const l3 = m.l3Off[s]!;
-          const l4 = m.l4Off[s]!;
           const addr = table.src(h ^ 1) | 0;
           const port = table.sport(h ^ 1);
-          if ((u16(d, l3 + 6) & 0x1fff) !== 0) {
-            rewriteAddrPort(d, l3, l4, d[l3 + 9]!, DST, addr, -1, false);
-          } else if ((m.ctState[s]! & CT_RELATED) !== 0) {
-            rewriteQuoted(d, l4, l3 + m.l3Len[s]!, 12, addr, port);
-            rewriteAddrPort(d, l3, l4, ICMP, DST, addr, -1, true);
-          } else {
-            const proto = d[l3 + 9]!;
-            if (proto === TCP || proto === UDP)
-              rewriteAddrPortL4(d, l3, l4, proto === UDP, DST, addr, port, partialCsum(m, s));
-            else rewriteAddrPort(d, l3, l4, proto, DST, addr, port, true, partialCsum(m, s));
-          }
+          const related = (m.ctState[s]! & CT_RELATED) !== 0;
+          rewriteFlowSide(
+            d,
+            m.l3Off[s]!,
+            m.l4Off[s]!,
+            m.l3Len[s]!,
+            related,
+            partialCsum(m, s),
+            DST,
+            addr,
+            port,
+            port,
+          );
           if (m.traceId[s] !== 0) pipe.trace(s, this, EV_FLOW, addr, port, f, m.ctState[s]! & CT_RELATED);
         }
       } else if (m.ctState[s] === CT_NEW && m.natKind[s] === NAT_DNAT) {

@@ -16,11 +16,11 @@ import { CT_NEW, CT_RELATED } from '../../control/config/types.js';
 import { type Conntrack, PEND_DNAT, PEND_SNAT } from '../conntrack/conntrack.js';
 import { CT_NAT_DST, CT_NAT_SRC, CT_SEEN_REPLY } from '../conntrack/flow-layout.js';
 import { NAT_EXHAUSTED, NAT_P_ICMP, NAT_P_TCP, NAT_P_UDP } from '../conntrack/nat-pool.js';
-import { rewriteAddrPort, rewriteAddrPortL4, rewriteQuoted } from '../conntrack/nat-rewrite.js';
+import { rewriteAddrPort, rewriteFlowSide } from '../conntrack/nat-rewrite.js';
 import { NAT_MASQUERADE, NAT_SNAT, partialCsum } from '../pipeline/packet-meta.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import { Stage } from '../pipeline/stage.js';
-import { formatIpv4, u16 } from '../wire/bytes.js';
+import { formatIpv4 } from '../wire/bytes.js';
 import { ICMPV4_DEST_UNREACH, ICMPV4_UNREACH_ADMIN_PROHIBITED } from '../wire/icmpv4.js';
 import type { IcmpErrors } from './icmp-errors.js';
 import type { RouterContext } from './router-context.js';
@@ -65,31 +65,23 @@ export class NatSrc extends Stage {
       if (h >= 0) {
         const f = h >>> 1;
         if (table.hasStatus(f, (h & 1) === 0 ? CT_NAT_SRC : CT_NAT_DST)) {
-          const l3 = m.l3Off[s]!;
-          const l4 = m.l4Off[s]!;
           const addr = table.dst(h ^ 1) | 0;
-          if ((u16(d, l3 + 6) & 0x1fff) !== 0) {
-            rewriteAddrPort(d, l3, l4, d[l3 + 9]!, SRC, addr, -1, false);
-          } else if ((m.ctState[s]! & CT_RELATED) !== 0) {
-            rewriteQuoted(d, l4, l3 + m.l3Len[s]!, 16, addr, table.dport(h ^ 1));
-            rewriteAddrPort(d, l3, l4, ICMP, SRC, addr, -1, true);
-          } else {
-            const proto = d[l3 + 9]!;
-            if (proto === TCP || proto === UDP)
-              rewriteAddrPortL4(d, l3, l4, proto === UDP, SRC, addr, table.dport(h ^ 1), partialCsum(m, s));
-            else
-              rewriteAddrPort(
-                d,
-                l3,
-                l4,
-                proto,
-                SRC,
-                addr,
-                proto === ICMP ? table.sport(h ^ 1) : -1,
-                true,
-                partialCsum(m, s),
-              );
-          }
+          const related = (m.ctState[s]! & CT_RELATED) !== 0;
+          // The reply key's destination port is our side's port; an ICMP query keeps its id as the key's source port.
+          const port = table.dport(h ^ 1);
+          const id = table.sport(h ^ 1);
+          rewriteFlowSide(
+            d,
+            m.l3Off[s]!,
+            m.l4Off[s]!,
+            m.l3Len[s]!,
+            related,
+            partialCsum(m, s),
+            SRC,
+            addr,
+            port,
+            id,
+          );
           if (m.traceId[s] !== 0) pipe.trace(s, this, EV_FLOW, addr, f);
         }
       } else if (m.ctState[s] === CT_NEW && !this.snat(pipe, s, d)) {
