@@ -118,21 +118,7 @@ export class Pipeline {
     const n = batch.count;
     if (admit) m.admitAll(batch.port, batch.offset, n);
     if (tr.remaining === 0) m.traceId.fill(0, 0, n);
-    else {
-      for (let i = 0; i < n; i++) {
-        m.traceId[i] =
-          tr.remaining === 0
-            ? 0
-            : tr.begin(
-                batch.data,
-                batch.offset[i]!,
-                batch.length[i]!,
-                batch.port[i]!,
-                batch.tsSec[i]!,
-                batch.tsNsec[i]!,
-              );
-      }
-    }
+    else for (let i = 0; i < n; i++) m.traceId[i] = this.traceBegin(batch, i);
     // Slots 0..n-1 in order: the entry stage's queue, written as one run.
     const id = entry.id;
     const q = this.queues[id]!;
@@ -150,22 +136,25 @@ export class Pipeline {
   runEach(batch: PacketBatch, entries: Int16Array): void {
     this.batch = batch;
     const m = this.meta;
-    const tr = this.tracer;
     for (let i = 0; i < batch.count; i++) {
-      m.traceId[i] =
-        tr.remaining === 0
-          ? 0
-          : tr.begin(
-              batch.data,
-              batch.offset[i]!,
-              batch.length[i]!,
-              batch.port[i]!,
-              batch.tsSec[i]!,
-              batch.tsNsec[i]!,
-            );
+      m.traceId[i] = this.traceBegin(batch, i);
       this.next(this.stages[entries[i]!]!, i);
     }
     this.dispatch();
+  }
+
+  /** Slot i's trace id: non-zero when the tracer is armed and takes it (snapshotting its first bytes). */
+  private traceBegin(batch: PacketBatch, i: number): number {
+    const tr = this.tracer;
+    if (tr.remaining === 0) return 0;
+    return tr.begin(
+      batch.data,
+      batch.offset[i]!,
+      batch.length[i]!,
+      batch.port[i]!,
+      batch.tsSec[i]!,
+      batch.tsNsec[i]!,
+    );
   }
 
   private dispatch(): void {

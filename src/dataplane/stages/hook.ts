@@ -79,16 +79,8 @@ export class Hook extends Stage {
       const s = slots[k]!;
       for (let p = 0; p < progs.length; p++) {
         const v = progs[p]!.run(pipe, s, this);
-        const kind = v & 0xff;
-        if (kind === VERDICT_ACCEPT) continue;
-        if (kind === VERDICT_STOLEN) {
-          pipe.consume(s);
-        } else if (kind === VERDICT_REJECT) {
-          this.icmp.send(pipe, s, ICMPV4_DEST_UNREACH, v >>> 8);
-          pipe.drop(s, this.rejected);
-        } else {
-          pipe.drop(s, this.dropped);
-        }
+        if ((v & 0xff) === VERDICT_ACCEPT) continue;
+        this.refuse(pipe, s, v);
         continue outer;
       }
       pipe.nextId(this.next.id, s);
